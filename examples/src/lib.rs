@@ -1,1 +1,9 @@
-//! placeholder
+//! What redy's example binaries share: a blocking adapter that drives a [`TlsSession`] over any
+//! `std::io` transport (a `TcpStream`, usually). It lives here, not in the protocol crates, which
+//! do no I/O of their own.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod blocking;
+
+pub use redy_tls::TlsSession;

@@ -234,8 +234,10 @@ impl TlsSession {
     }
 
     /// Queues close_notify after any plaintext already sent; nothing can be sent after it.
+    /// During the handshake it waits until the handshake completes and the plaintext sent
+    /// meanwhile has left (rustls alone would send it first, before the handshake ends).
     pub fn close(&mut self) {
-        if !std::mem::replace(&mut self.closing, true) {
+        if !std::mem::replace(&mut self.closing, true) && self.handshake.is_some() {
             self.conn.send_close_notify();
         }
     }
@@ -288,6 +290,9 @@ impl TlsSession {
             }
             self.handshake = Some(info.clone());
             self.events.push_back(Event::HandshakeComplete(info));
+            if self.closing {
+                self.conn.send_close_notify();
+            }
         }
         if state.peer_has_closed() && !self.close_notify_received {
             self.close_notify_received = true;

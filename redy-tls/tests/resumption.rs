@@ -1,0 +1,85 @@
+//! Resumption scopes: sessions resume inside their scope, over many consecutive connections
+//! and in both TLS versions, and never across scopes; a server session can require it.
+
+mod common;
+
+use common::*;
+use redy_tls::{ClientConfig, Error, ServerConfig, TlsSession, TlsVersion};
+
+const VERSIONS: [TlsVersion; 2] = [TlsVersion::Tls12, TlsVersion::Tls13];
+
+fn configs(v: TlsVersion) -> (ClientConfig, ServerConfig) {
+    let client = ClientConfig::builder(trust_ca()).versions(v, v).build().unwrap();
+    (client, server_config())
+}
+
+fn connect(client: &ClientConfig, server: &ServerConfig) -> Link {
+    let link = Link::connect(client, "redy.local", server);
+    assert_eq!(link.errors(), (None, None));
+    link
+}
+
+#[test]
+fn a_hundred_consecutive_connections_resume_in_one_scope() {
+    for v in VERSIONS {
+        let (client, server) = configs(v);
+        assert!(!connect(&client, &server).resumed(), "{v}: the first connection is a full handshake");
+        for i in 1..=100 {
+            let link = connect(&client, &server);
+            assert!(link.resumed(), "{v}: connection {i} did not resume");
+            assert_eq!(link.client.handshake().unwrap().version, v);
+        }
+    }
+}
+
+#[test]
+fn client_scopes_do_not_share_sessions() {
+    for v in VERSIONS {
+        let (client, server) = configs(v);
+        connect(&client, &server);
+        let other = client.new_scope();
+        assert!(!connect(&other, &server).resumed(), "{v}: a new client scope starts empty");
+        assert!(connect(&other, &server).resumed(), "{v}: and then resumes its own");
+        assert!(connect(&client, &server).resumed(), "{v}: the first scope still resumes its own");
+    }
+}
+
+#[test]
+fn server_scopes_do_not_share_sessions() {
+    for v in VERSIONS {
+        let (client, server) = configs(v);
+        connect(&client, &server);
+        let other_server = server.new_scope();
+        assert!(!connect(&client, &other_server).resumed(), "{v}: another server scope cannot resume it");
+    }
+}
+
+#[test]
+fn a_data_connection_must_resume_the_control_session() {
+    for v in VERSIONS {
+        let (client, server) = configs(v);
+        // Without a control session first, the data connection is refused.
+        let data = TlsSession::server(&server).unwrap().require_resumption();
+        let mut link = Link::new(TlsSession::client(&client, "redy.local").unwrap(), data);
+        link.pump();
+        assert_eq!(link.errors().1, Some(Error::ResumptionRequired), "{v}");
+        assert!(link.errors().1.unwrap().to_string().contains("must resume"));
+
+        let _control = connect(&client, &server);
+        for _ in 0..20 {
+            let data = TlsSession::server(&server).unwrap().require_resumption();
+            let mut link = Link::new(TlsSession::client(&client, "redy.local").unwrap(), data);
+            link.pump();
+            assert_eq!(link.errors(), (None, None), "{v}");
+            assert!(link.resumed());
+        }
+
+        // A client of another scope (another FTP session, say) cannot open data connections here.
+        let intruder = client.new_scope();
+        let _its_control = connect(&intruder, &server.new_scope());
+        let data = TlsSession::server(&server).unwrap().require_resumption();
+        let mut link = Link::new(TlsSession::client(&intruder, "redy.local").unwrap(), data);
+        link.pump();
+        assert_eq!(link.errors().1, Some(Error::ResumptionRequired), "{v}");
+    }
+}
