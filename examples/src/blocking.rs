@@ -36,7 +36,10 @@ impl<S: Read + Write> TlsStream<S> {
         while stream.session.is_handshaking() {
             stream.flush_tls()?;
             if !stream.fill()? {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "EOF during the TLS handshake"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "EOF during the TLS handshake",
+                ));
             }
         }
         stream.flush_tls()?;
@@ -93,11 +96,14 @@ impl<S: Read + Write> TlsStream<S> {
             }
             self.pending = 0..n;
         }
-        let taken = self.session.receive(&self.buf[self.pending.clone()]).map_err(|e| {
-            // Still tell the peer why, as a TLS stack should.
-            let _ = self.flush_tls();
-            io::Error::other(e)
-        })?;
+        let taken = self
+            .session
+            .receive(&self.buf[self.pending.clone()])
+            .map_err(|e| {
+                // Still tell the peer why, as a TLS stack should.
+                let _ = self.flush_tls();
+                io::Error::other(e)
+            })?;
         self.pending.start += taken;
         self.drain_events();
         self.flush_tls()?;
@@ -126,7 +132,10 @@ impl<S: Read + Write> Read for TlsStream<S> {
                 return Ok(0);
             }
             if self.truncated {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "peer closed without TLS close_notify: data may be truncated"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "peer closed without TLS close_notify: data may be truncated",
+                ));
             }
             self.fill()?;
         }

@@ -138,7 +138,9 @@ pub struct PrivateKey {
 impl PrivateKey {
     /// Parses a key and derives its public key, so that it can be matched to a certificate.
     pub fn from_der(der: impl Into<Vec<u8>>, format: KeyFormat) -> Result<Self, Error> {
-        use rustls_pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer};
+        use rustls_pki_types::{
+            PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+        };
         let der: Vec<u8> = der.into();
         let key = match format {
             KeyFormat::Pkcs8 => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.as_slice())),

@@ -8,7 +8,9 @@ use aws_lc_rs as backend;
 use ring as backend;
 
 #[cfg(not(any(feature = "aws-lc-rs", feature = "ring")))]
-compile_error!("redy-certs needs a crypto backend: enable the `aws-lc-rs` (default) or `ring` feature");
+compile_error!(
+    "redy-certs needs a crypto backend: enable the `aws-lc-rs` (default) or `ring` feature"
+);
 
 use backend::digest;
 use backend::rand::{SecureRandom, SystemRandom};
@@ -29,6 +31,8 @@ pub(crate) fn sha1(data: &[u8]) -> [u8; 20] {
 
 pub(crate) fn random<const N: usize>() -> Result<[u8; N], Error> {
     let mut out = [0u8; N];
-    SystemRandom::new().fill(&mut out).map_err(|_| Error::Random)?;
+    SystemRandom::new()
+        .fill(&mut out)
+        .map_err(|_| Error::Random)?;
     Ok(out)
 }

@@ -4,10 +4,10 @@ use std::fmt;
 use std::net::IpAddr;
 
 use x509_parser::extensions::GeneralName;
-use x509_parser::objects::{oid2sn, oid_registry};
+use x509_parser::objects::{oid_registry, oid2sn};
 use x509_parser::prelude::X509Certificate;
 
-use crate::{crypto, SpkiPin, Validity};
+use crate::{SpkiPin, Validity, crypto};
 
 /// The fields of a certificate a person checks; `Display` prints them like `openssl x509 -text`.
 #[non_exhaustive]
@@ -90,7 +90,12 @@ impl CertificateDetails {
             details.subject_alt_names = san.value.general_names.iter().map(general_name).collect();
         }
         if let Ok(Some(ku)) = cert.key_usage() {
-            details.key_usage = ku.value.to_string().split(", ").map(str::to_owned).collect();
+            details.key_usage = ku
+                .value
+                .to_string()
+                .split(", ")
+                .map(str::to_owned)
+                .collect();
         }
         if let Ok(Some(eku)) = cert.extended_key_usage() {
             let e = eku.value;
@@ -103,8 +108,14 @@ impl CertificateDetails {
                 (e.ocsp_signing, "OCSP Signing"),
                 (e.any, "Any Extended Key Usage"),
             ];
-            details.extended_key_usage = named.iter().filter(|(on, _)| *on).map(|(_, n)| n.to_string()).collect();
-            details.extended_key_usage.extend(e.other.iter().map(|oid| oid.to_id_string()));
+            details.extended_key_usage = named
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, n)| n.to_string())
+                .collect();
+            details
+                .extended_key_usage
+                .extend(e.other.iter().map(|oid| oid.to_id_string()));
         }
         if let Ok(Some(bc)) = cert.basic_constraints() {
             details.basic_constraints = Some((bc.value.ca, bc.value.path_len_constraint));
@@ -124,7 +135,11 @@ impl fmt::Display for CertificateDetails {
         writeln!(f, "        Not Before: {}", self.not_before)?;
         writeln!(f, "        Not After : {}", self.not_after)?;
         writeln!(f, "    Subject: {}", self.subject)?;
-        write!(f, "    Public Key: {} ({} bit", self.key.algorithm, self.key.bits)?;
+        write!(
+            f,
+            "    Public Key: {} ({} bit",
+            self.key.algorithm, self.key.bits
+        )?;
         match &self.key.curve {
             Some(curve) => writeln!(f, ", {curve})")?,
             None => writeln!(f, ")")?,
@@ -140,10 +155,18 @@ impl fmt::Display for CertificateDetails {
             writeln!(f, "    Key Usage: {}", self.key_usage.join(", "))?;
         }
         if !self.extended_key_usage.is_empty() {
-            writeln!(f, "    Extended Key Usage: {}", self.extended_key_usage.join(", "))?;
+            writeln!(
+                f,
+                "    Extended Key Usage: {}",
+                self.extended_key_usage.join(", ")
+            )?;
         }
         if !self.subject_alt_names.is_empty() {
-            writeln!(f, "    Subject Alternative Name: {}", self.subject_alt_names.join(", "))?;
+            writeln!(
+                f,
+                "    Subject Alternative Name: {}",
+                self.subject_alt_names.join(", ")
+            )?;
         }
         writeln!(f, "    SHA256 Fingerprint: {}", hex(&self.sha256, ":"))?;
         writeln!(f, "    SHA1 Fingerprint: {}", hex(&self.sha1, ":"))?;
@@ -167,7 +190,11 @@ fn key_info(cert: &X509Certificate<'_>) -> KeyInfo {
         other => other.to_owned(),
     };
     let curve = if algorithm == "EC" { curve } else { None };
-    KeyInfo { algorithm, bits, curve }
+    KeyInfo {
+        algorithm,
+        bits,
+        curve,
+    }
 }
 
 fn general_name(name: &GeneralName<'_>) -> String {
@@ -187,9 +214,15 @@ fn general_name(name: &GeneralName<'_>) -> String {
 }
 
 fn oid_name(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
-    oid2sn(oid, oid_registry()).map(str::to_owned).unwrap_or_else(|_| oid.to_id_string())
+    oid2sn(oid, oid_registry())
+        .map(str::to_owned)
+        .unwrap_or_else(|_| oid.to_id_string())
 }
 
 pub(crate) fn hex(bytes: &[u8], sep: &str) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(sep)
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(sep)
 }

@@ -35,7 +35,8 @@ impl FromStr for Wid {
     fn from_str(s: &str) -> Result<Self, Error> {
         let ok = !s.is_empty()
             && s.len() <= 32
-            && s.split('-').all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_alphanumeric()));
+            && s.split('-')
+                .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_alphanumeric()));
         match ok {
             true => Ok(Self(s.to_owned())),
             false => Err(Error::InvalidWid(s.to_owned())),
@@ -98,10 +99,15 @@ impl DeviceCa {
         let mut params = CertificateParams::default();
         params.distinguished_name = name(&format!("REDY-{wid}-CA"));
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         params.serial_number = Some(random_serial()?);
         let start = unix(now) - BACKDATE_SECS;
-        (params.not_before, params.not_after) = (date(start)?, date(start + CA_VALIDITY_DAYS * DAY_SECS)?);
+        (params.not_before, params.not_after) =
+            (date(start)?, date(start + CA_VALIDITY_DAYS * DAY_SECS)?);
         let cert = params.self_signed(&key).map_err(gen_err)?;
         Ok(Self {
             wid: wid.clone(),
@@ -128,7 +134,11 @@ impl DeviceCa {
     /// Issues a server certificate for `names` (CA:FALSE, serverAuth + clientAuth,
     /// digitalSignature, valid [`SERVER_VALIDITY_DAYS`] days from `now` but never past the CA)
     /// with a fresh P-256 key. The CA stays the same.
-    pub fn issue_server_certificate(&self, names: &[SubjectName], now: SystemTime) -> Result<Identity, Error> {
+    pub fn issue_server_certificate(
+        &self,
+        names: &[SubjectName],
+        now: SystemTime,
+    ) -> Result<Identity, Error> {
         let first = names.first().ok_or(Error::NoNames)?;
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(gen_err)?;
         let mut params = CertificateParams::default();
@@ -137,12 +147,19 @@ impl DeviceCa {
             .iter()
             .map(|n| match n {
                 SubjectName::Ip(ip) => Ok(SanType::IpAddress(*ip)),
-                SubjectName::Dns(dns) => dns.clone().try_into().map(SanType::DnsName).map_err(gen_err),
+                SubjectName::Dns(dns) => dns
+                    .clone()
+                    .try_into()
+                    .map(SanType::DnsName)
+                    .map_err(gen_err),
             })
             .collect::<Result<_, _>>()?;
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
         params.use_authority_key_identifier_extension = true;
         params.serial_number = Some(random_serial()?);
         let start = (unix(now) - BACKDATE_SECS).max(self.cert.validity().not_before);
@@ -154,7 +171,10 @@ impl DeviceCa {
         let issuer = Issuer::from_ca_cert_der(&ca_der, ca_key).map_err(gen_err)?;
         let leaf = params.signed_by(&key, &issuer).map_err(gen_err)?;
         Identity::new(
-            vec![Certificate::from_der(leaf.der().to_vec())?, self.cert.clone()],
+            vec![
+                Certificate::from_der(leaf.der().to_vec())?,
+                self.cert.clone(),
+            ],
             PrivateKey::from_der(key.serialize_der(), KeyFormat::Pkcs8)?,
         )
     }

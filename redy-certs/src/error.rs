@@ -5,7 +5,9 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// A device WID that is not `xxxxx-yyyyy`-like.
-    #[error("invalid WID {0:?}: expected groups of letters or digits separated by '-', at most 32 characters (e.g. 12345-67890)")]
+    #[error(
+        "invalid WID {0:?}: expected groups of letters or digits separated by '-', at most 32 characters (e.g. 12345-67890)"
+    )]
     InvalidWid(String),
     /// A certificate subject name that is neither a DNS name nor an IP address.
     #[error("invalid certificate name {0:?}: neither a DNS name nor an IP address")]
@@ -20,7 +22,9 @@ pub enum Error {
     #[error("malformed PEM: {0}")]
     Pem(String),
     /// An encrypted PEM private key (`BEGIN ENCRYPTED PRIVATE KEY`).
-    #[error("encrypted PEM private keys are not supported: import a PKCS#12 file, or decrypt with `openssl pkcs8 -nocrypt`")]
+    #[error(
+        "encrypted PEM private keys are not supported: import a PKCS#12 file, or decrypt with `openssl pkcs8 -nocrypt`"
+    )]
     EncryptedPemKey,
     /// Certificate DER that does not parse (truncated, trailing bytes, not X.509).
     #[error("malformed certificate: {0}")]

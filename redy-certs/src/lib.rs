@@ -47,9 +47,11 @@ mod trust;
 
 pub use certificate::{Certificate, KeyFormat, PrivateKey, Validity};
 pub use details::{CertificateDetails, KeyInfo};
-pub use device::{DeviceCa, SubjectName, Wid, CA_VALIDITY_DAYS, SERVER_FILE_NAME, SERVER_VALIDITY_DAYS};
+pub use device::{
+    CA_VALIDITY_DAYS, DeviceCa, SERVER_FILE_NAME, SERVER_VALIDITY_DAYS, SubjectName, Wid,
+};
 pub use error::Error;
 pub use identity::Identity;
-pub use pem::{parse_pem, PemItems};
+pub use pem::{PemItems, parse_pem};
 pub use store::{CertStore, Entry, MAX_CHAIN_LEN, MAX_ENTRIES, MAX_IMPORT_BYTES, MAX_NAME_LEN};
 pub use trust::{LastKnownGood, SpkiPin, TimeSource, TrustPolicy};

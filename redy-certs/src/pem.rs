@@ -17,7 +17,9 @@ pub struct PemItems {
 ///
 /// Input with none of them is [`Error::NoPem`]; an encrypted key is [`Error::EncryptedPemKey`].
 pub fn parse_pem(text: &[u8]) -> Result<PemItems, Error> {
-    if contains(text, b"-----BEGIN ENCRYPTED PRIVATE KEY-----") || contains(text, b"Proc-Type: 4,ENCRYPTED") {
+    if contains(text, b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        || contains(text, b"Proc-Type: 4,ENCRYPTED")
+    {
         return Err(Error::EncryptedPemKey);
     }
     let mut items = PemItems::default();
@@ -25,9 +27,15 @@ pub fn parse_pem(text: &[u8]) -> Result<PemItems, Error> {
         let (kind, der) = section.map_err(|e| Error::Pem(e.to_string()))?;
         match kind {
             SectionKind::Certificate => items.certificates.push(Certificate::from_der(der)?),
-            SectionKind::PrivateKey => items.keys.push(PrivateKey::from_der(der, KeyFormat::Pkcs8)?),
-            SectionKind::RsaPrivateKey => items.keys.push(PrivateKey::from_der(der, KeyFormat::Pkcs1)?),
-            SectionKind::EcPrivateKey => items.keys.push(PrivateKey::from_der(der, KeyFormat::Sec1)?),
+            SectionKind::PrivateKey => items
+                .keys
+                .push(PrivateKey::from_der(der, KeyFormat::Pkcs8)?),
+            SectionKind::RsaPrivateKey => items
+                .keys
+                .push(PrivateKey::from_der(der, KeyFormat::Pkcs1)?),
+            SectionKind::EcPrivateKey => {
+                items.keys.push(PrivateKey::from_der(der, KeyFormat::Sec1)?)
+            }
             _ => {}
         }
     }

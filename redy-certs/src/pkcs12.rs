@@ -16,11 +16,16 @@ pub(crate) struct Pkcs12Contents {
 }
 
 pub(crate) fn parse(data: &[u8], password: &str) -> Result<Pkcs12Contents, Error> {
-    let store = KeyStore::from_pkcs12(data, password, Pkcs12ImportPolicy::Relaxed).map_err(|e| match e {
-        p12_keystore::error::Error::MacError(_) => Error::Pkcs12Password,
-        other => Error::Pkcs12(other.to_string()),
-    })?;
-    let mut contents = Pkcs12Contents { chains: Vec::new(), certificates: Vec::new() };
+    let store = KeyStore::from_pkcs12(data, password, Pkcs12ImportPolicy::Relaxed).map_err(
+        |e| match e {
+            p12_keystore::error::Error::MacError(_) => Error::Pkcs12Password,
+            other => Error::Pkcs12(other.to_string()),
+        },
+    )?;
+    let mut contents = Pkcs12Contents {
+        chains: Vec::new(),
+        certificates: Vec::new(),
+    };
     for (_, entry) in store.entries() {
         match entry {
             KeyStoreEntry::PrivateKeyChain(chain) => {
@@ -33,7 +38,9 @@ pub(crate) fn parse(data: &[u8], password: &str) -> Result<Pkcs12Contents, Error
                 contents.chains.push((certs, key));
             }
             KeyStoreEntry::Certificate(cert) => {
-                contents.certificates.push(Certificate::from_der(cert.as_der().to_vec())?);
+                contents
+                    .certificates
+                    .push(Certificate::from_der(cert.as_der().to_vec())?);
             }
             _ => {}
         }

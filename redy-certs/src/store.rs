@@ -30,7 +30,10 @@ impl Entry {
     pub fn new(chain: Vec<Certificate>, key: Option<PrivateKey>) -> Result<Self, Error> {
         let first = chain.first().ok_or(Error::NoCertificate)?;
         if chain.len() > MAX_CHAIN_LEN {
-            return Err(Error::ChainTooLong { len: chain.len(), limit: MAX_CHAIN_LEN });
+            return Err(Error::ChainTooLong {
+                len: chain.len(),
+                limit: MAX_CHAIN_LEN,
+            });
         }
         if let Some(key) = &key {
             key.check_matches(first)?;
@@ -93,7 +96,12 @@ impl CertStore {
 
     /// Imports a PKCS#12 file: its key with its chain, followed by any further certificates it
     /// holds (such as the issuing CA). A wrong password is [`Error::Pkcs12Password`].
-    pub fn import_pkcs12(&mut self, name: &str, p12: &[u8], password: &str) -> Result<&Entry, Error> {
+    pub fn import_pkcs12(
+        &mut self,
+        name: &str,
+        p12: &[u8],
+        password: &str,
+    ) -> Result<&Entry, Error> {
         check_size(p12)?;
         let mut contents = pkcs12::parse(p12, password)?;
         let (mut chain, key) = match contents.chains.len() {
@@ -114,7 +122,8 @@ impl CertStore {
 
     /// Adds an entry under a new name.
     pub fn insert(&mut self, name: &str, entry: Entry) -> Result<&Entry, Error> {
-        let valid = !name.is_empty() && name.len() <= MAX_NAME_LEN && !name.chars().any(char::is_control);
+        let valid =
+            !name.is_empty() && name.len() <= MAX_NAME_LEN && !name.chars().any(char::is_control);
         if !valid {
             return Err(Error::InvalidEntryName(name.to_owned()));
         }
@@ -129,22 +138,33 @@ impl CertStore {
 
     /// The entry of that name.
     pub fn get(&self, name: &str) -> Result<&Entry, Error> {
-        self.entries.get(name).ok_or_else(|| Error::NoSuchEntry(name.to_owned()))
+        self.entries
+            .get(name)
+            .ok_or_else(|| Error::NoSuchEntry(name.to_owned()))
     }
 
     /// Removes and returns the entry of that name.
     pub fn remove(&mut self, name: &str) -> Result<Entry, Error> {
-        self.entries.remove(name).ok_or_else(|| Error::NoSuchEntry(name.to_owned()))
+        self.entries
+            .remove(name)
+            .ok_or_else(|| Error::NoSuchEntry(name.to_owned()))
     }
 
     /// Every entry, in name order.
     pub fn list(&self) -> impl Iterator<Item = (&str, &Entry)> {
-        self.entries.iter().map(|(name, entry)| (name.as_str(), entry))
+        self.entries
+            .iter()
+            .map(|(name, entry)| (name.as_str(), entry))
     }
 
     /// The entry's certificates as PEM, without its key.
     pub fn export_pem(&self, name: &str) -> Result<String, Error> {
-        Ok(self.get(name)?.chain.iter().map(Certificate::to_pem).collect())
+        Ok(self
+            .get(name)?
+            .chain
+            .iter()
+            .map(Certificate::to_pem)
+            .collect())
     }
 
     /// The entry's certificates then its key, as PEM (`ServerREDY.pem`'s layout).
@@ -162,7 +182,10 @@ impl CertStore {
 
 fn check_size(input: &[u8]) -> Result<(), Error> {
     match input.len() > MAX_IMPORT_BYTES {
-        true => Err(Error::TooLarge { size: input.len(), limit: MAX_IMPORT_BYTES }),
+        true => Err(Error::TooLarge {
+            size: input.len(),
+            limit: MAX_IMPORT_BYTES,
+        }),
         false => Ok(()),
     }
 }

@@ -21,9 +21,10 @@ use crate::{Certificate, Error};
 /// | [`SpkiPins`](Self::SpkiPins) | no: SHA-256 of the end entity's key | no | yes | yes |
 /// | [`DangerousTrustAnyServer`](Self::DangerousTrustAnyServer) | **no** | **no** | **no** | yes |
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum TrustPolicy {
     /// The public web PKI: Mozilla's root store, as shipped by `webpki-roots`. The default.
+    #[default]
     WebPkiRoots,
     /// Only chains to these CA certificates, e.g. another device's imported `REDY-<WID>-CA.crt`.
     CaCertificates(Vec<Certificate>),
@@ -39,18 +40,14 @@ pub enum TrustPolicy {
     DangerousTrustAnyServer,
 }
 
-impl Default for TrustPolicy {
-    fn default() -> Self {
-        Self::WebPkiRoots
-    }
-}
-
 impl fmt::Display for TrustPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::WebPkiRoots => f.write_str("web PKI roots"),
             Self::CaCertificates(cas) => write!(f, "{} chosen CA certificate(s)", cas.len()),
-            Self::ServerCertificate(cert) => write!(f, "chosen server certificate {}", cert.details().subject),
+            Self::ServerCertificate(cert) => {
+                write!(f, "chosen server certificate {}", cert.details().subject)
+            }
             Self::SpkiPins(pins) => write!(f, "{} SPKI pin(s)", pins.len()),
             Self::DangerousTrustAnyServer => f.write_str("DANGER: trust any server"),
         }
@@ -148,7 +145,10 @@ impl LastKnownGood {
 
     /// Moves the time forward to `at`; an earlier `at` is ignored.
     pub fn advance(&self, at: SystemTime) {
-        let secs = at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let secs = at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         self.0.fetch_max(secs, Ordering::Relaxed);
     }
 
@@ -168,7 +168,10 @@ mod tests {
         let text = pin.to_string();
         assert!(text.starts_with("sha256//"));
         assert_eq!(text.parse::<SpkiPin>(), Ok(pin));
-        assert_eq!(text.trim_start_matches("sha256//").parse::<SpkiPin>(), Ok(pin));
+        assert_eq!(
+            text.trim_start_matches("sha256//").parse::<SpkiPin>(),
+            Ok(pin)
+        );
         assert_eq!("AB".repeat(32).parse::<SpkiPin>(), Ok(pin));
         assert_eq!(vec!["ab"; 32].join(":").parse::<SpkiPin>(), Ok(pin));
     }

@@ -1,11 +1,13 @@
 //! The certificate store: imports, exports, limits and named errors on bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use proptest::prelude::*;
 use redy_certs::{
-    CertStore, Certificate, DeviceCa, Error, Identity, MAX_ENTRIES, MAX_IMPORT_BYTES, SubjectName, parse_pem,
+    CertStore, Certificate, DeviceCa, Error, Identity, MAX_ENTRIES, MAX_IMPORT_BYTES, SubjectName,
+    parse_pem,
 };
 
 /// Two device CAs and one server identity from each, made once.
@@ -26,7 +28,10 @@ fn pool() -> &'static [(DeviceCa, Identity)] {
 }
 
 fn certs() -> Vec<Certificate> {
-    pool().iter().flat_map(|(ca, id)| [ca.certificate().clone(), id.certificate().clone()]).collect()
+    pool()
+        .iter()
+        .flat_map(|(ca, id)| [ca.certificate().clone(), id.certificate().clone()])
+        .collect()
 }
 
 proptest! {
@@ -62,39 +67,78 @@ fn identity_round_trips_with_its_key() {
     let mut store = CertStore::new();
     store.import_pem("server", id.to_pem().as_bytes()).unwrap();
     let pem = store.export_pem_with_key("server").unwrap();
-    assert_eq!(Identity::from_pem(pem.as_bytes()).unwrap().chain(), id.chain());
+    assert_eq!(
+        Identity::from_pem(pem.as_bytes()).unwrap().chain(),
+        id.chain()
+    );
     assert!(!store.export_pem("server").unwrap().contains("PRIVATE KEY"));
-    assert_eq!(store.get("server").unwrap().identity().unwrap().certificate(), id.certificate());
+    assert_eq!(
+        store
+            .get("server")
+            .unwrap()
+            .identity()
+            .unwrap()
+            .certificate(),
+        id.certificate()
+    );
 }
 
 #[test]
 fn garbage_truncated_and_mismatched_inputs_name_the_cause() {
     let mut store = CertStore::new();
-    assert_eq!(store.import_pem("a", b"hello world").unwrap_err(), Error::NoPem);
+    assert_eq!(
+        store.import_pem("a", b"hello world").unwrap_err(),
+        Error::NoPem
+    );
     let broken = "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
-    assert!(matches!(store.import_pem("a", broken.as_bytes()).unwrap_err(), Error::Pem(_)));
+    assert!(matches!(
+        store.import_pem("a", broken.as_bytes()).unwrap_err(),
+        Error::Pem(_)
+    ));
     let unterminated = "-----BEGIN CERTIFICATE-----\nAAAA\n";
-    assert!(matches!(store.import_pem("a", unterminated.as_bytes()).unwrap_err(), Error::Pem(_)));
+    assert!(matches!(
+        store.import_pem("a", unterminated.as_bytes()).unwrap_err(),
+        Error::Pem(_)
+    ));
 
     let der = pool()[0].0.certificate().der().to_vec();
     let truncated = store.import_der("a", &der[..der.len() - 10]).unwrap_err();
-    assert!(matches!(truncated, Error::Certificate(ref m) if m.contains("does not parse")), "{truncated}");
+    assert!(
+        matches!(truncated, Error::Certificate(ref m) if m.contains("does not parse")),
+        "{truncated}"
+    );
     let mut trailing = der.clone();
     trailing.push(0);
     let err = store.import_der("a", &trailing).unwrap_err();
-    assert!(matches!(err, Error::Certificate(ref m) if m.contains("1 bytes after")), "{err}");
+    assert!(
+        matches!(err, Error::Certificate(ref m) if m.contains("1 bytes after")),
+        "{err}"
+    );
 
     // A key that is not the certificate's.
     let (ca_a, _) = &pool()[0];
     let (_, id_b) = &pool()[1];
     let mixed = ca_a.certificate().to_pem() + &id_b.key().to_pem();
     let err = store.import_pem("mixed", mixed.as_bytes()).unwrap_err();
-    assert_eq!(err, Error::KeyMismatch { subject: "CN=REDY-11111-11111-CA, O=REDY".into() });
+    assert_eq!(
+        err,
+        Error::KeyMismatch {
+            subject: "CN=REDY-11111-11111-CA, O=REDY".into()
+        }
+    );
     assert!(err.to_string().contains("does not match"), "{err}");
 
-    let encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
-    assert_eq!(store.import_pem("e", encrypted.as_bytes()).unwrap_err(), Error::EncryptedPemKey);
-    assert_eq!(store.list().count(), 0, "failed imports leave nothing behind");
+    let encrypted =
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
+    assert_eq!(
+        store.import_pem("e", encrypted.as_bytes()).unwrap_err(),
+        Error::EncryptedPemKey
+    );
+    assert_eq!(
+        store.list().count(),
+        0,
+        "failed imports leave nothing behind"
+    );
 }
 
 #[test]
@@ -103,19 +147,36 @@ fn limits_are_enforced() {
     let big = vec![b'A'; MAX_IMPORT_BYTES + 1];
     assert_eq!(
         store.import_pem("big", &big).unwrap_err(),
-        Error::TooLarge { size: MAX_IMPORT_BYTES + 1, limit: MAX_IMPORT_BYTES }
+        Error::TooLarge {
+            size: MAX_IMPORT_BYTES + 1,
+            limit: MAX_IMPORT_BYTES
+        }
     );
     let pem = pool()[0].0.certificate().to_pem();
     for bad in ["", "a\nb", &"x".repeat(65)] {
-        assert_eq!(store.import_pem(bad, pem.as_bytes()).unwrap_err(), Error::InvalidEntryName(bad.into()));
+        assert_eq!(
+            store.import_pem(bad, pem.as_bytes()).unwrap_err(),
+            Error::InvalidEntryName(bad.into())
+        );
     }
     for i in 0..MAX_ENTRIES {
-        store.import_pem(&format!("ca {i}"), pem.as_bytes()).unwrap();
+        store
+            .import_pem(&format!("ca {i}"), pem.as_bytes())
+            .unwrap();
     }
-    assert_eq!(store.import_pem("one more", pem.as_bytes()).unwrap_err(), Error::StoreFull { limit: MAX_ENTRIES });
-    assert_eq!(store.import_pem("ca 0", pem.as_bytes()).unwrap_err(), Error::DuplicateEntry("ca 0".into()));
+    assert_eq!(
+        store.import_pem("one more", pem.as_bytes()).unwrap_err(),
+        Error::StoreFull { limit: MAX_ENTRIES }
+    );
+    assert_eq!(
+        store.import_pem("ca 0", pem.as_bytes()).unwrap_err(),
+        Error::DuplicateEntry("ca 0".into())
+    );
     store.remove("ca 0").unwrap();
-    assert_eq!(store.get("ca 0").unwrap_err(), Error::NoSuchEntry("ca 0".into()));
+    assert_eq!(
+        store.get("ca 0").unwrap_err(),
+        Error::NoSuchEntry("ca 0".into())
+    );
     let names: Vec<&str> = store.list().map(|(n, _)| n).take(2).collect();
     assert_eq!(names, ["ca 1", "ca 10"]);
 }
@@ -124,10 +185,21 @@ fn limits_are_enforced() {
 fn details_show_fingerprints_and_pin() {
     let (ca, _) = &pool()[0];
     let text = ca.certificate().details().to_string();
-    for field in ["Serial Number:", "Issuer: CN=REDY-11111-11111-CA", "Not After :", "Public Key: EC (256 bit, prime256v1)",
-        "Basic Constraints: CA:TRUE, pathlen:0", "SHA256 Fingerprint:", "SHA1 Fingerprint:", "SPKI Pin: sha256//"] {
+    for field in [
+        "Serial Number:",
+        "Issuer: CN=REDY-11111-11111-CA",
+        "Not After :",
+        "Public Key: EC (256 bit, prime256v1)",
+        "Basic Constraints: CA:TRUE, pathlen:0",
+        "SHA256 Fingerprint:",
+        "SHA1 Fingerprint:",
+        "SPKI Pin: sha256//",
+    ] {
         assert!(text.contains(field), "missing {field:?} in\n{text}");
     }
     let pem_items = parse_pem(ca.certificate().to_pem().as_bytes()).unwrap();
-    assert_eq!(pem_items.certificates[0].spki_pin(), ca.certificate().spki_pin());
+    assert_eq!(
+        pem_items.certificates[0].spki_pin(),
+        ca.certificate().spki_pin()
+    );
 }

@@ -7,6 +7,7 @@
 //! Both sides move the same bytes the same way: in memory, 16 KiB plaintext writes, received
 //! plaintext read in place (`plaintext`/`consume` for redy, `fill_buf`/`consume` for rustls), on
 //! one core doing both peers. The target is a ratio of at least 0.95: redy adds no copy.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -20,14 +21,25 @@ const WRITE: usize = 16 * 1024;
 const ROUNDS: usize = 5;
 
 fn main() {
-    let mib: usize = std::env::var("REDY_BENCH_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let mib: usize = std::env::var("REDY_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     let total = mib << 20;
     let now = SystemTime::now();
     let ca = DeviceCa::generate(&"12345-67890".parse().unwrap(), now).unwrap();
-    let id = ca.issue_server_certificate(&["redy.local".parse().unwrap()], now).unwrap();
+    let id = ca
+        .issue_server_certificate(&["redy.local".parse().unwrap()], now)
+        .unwrap();
 
-    println!("bulk transfer, {mib} MiB in {} KiB writes, in memory, best of {ROUNDS}", WRITE / 1024);
-    println!("{:<8} {:>14} {:>14} {:>8}", "version", "rustls MB/s", "redy MB/s", "ratio");
+    println!(
+        "bulk transfer, {mib} MiB in {} KiB writes, in memory, best of {ROUNDS}",
+        WRITE / 1024
+    );
+    println!(
+        "{:<8} {:>14} {:>14} {:>8}",
+        "version", "rustls MB/s", "redy MB/s", "ratio"
+    );
     for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
         let (mut raw_best, mut redy_best) = (Duration::MAX, Duration::MAX);
         // Interleaved rounds, so that both see the same machine state.
@@ -47,11 +59,15 @@ fn main() {
 }
 
 fn through_redy(ca: &DeviceCa, id: &Identity, version: TlsVersion, total: usize) -> Duration {
-    let client_config = ClientConfig::builder(TrustPolicy::CaCertificates(vec![ca.certificate().clone()]))
+    let client_config =
+        ClientConfig::builder(TrustPolicy::CaCertificates(vec![ca.certificate().clone()]))
+            .versions(version, version)
+            .build()
+            .unwrap();
+    let server_config = ServerConfig::builder(id.clone())
         .versions(version, version)
         .build()
         .unwrap();
-    let server_config = ServerConfig::builder(id.clone()).versions(version, version).build().unwrap();
     let mut client = TlsSession::client(&client_config, "redy.local").unwrap();
     let mut server = TlsSession::server(&server_config).unwrap();
     let block = vec![0x5a_u8; WRITE];
@@ -101,13 +117,19 @@ fn raw_rustls(ca: &DeviceCa, id: &Identity, version: TlsVersion, total: usize) -
         _ => &rustls::version::TLS13,
     };
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(ca.certificate().der().to_vec())).unwrap();
+    roots
+        .add(CertificateDer::from(ca.certificate().der().to_vec()))
+        .unwrap();
     let client_config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&[v])
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let chain = id.chain().iter().map(|c| CertificateDer::from(c.der().to_vec())).collect();
+    let chain = id
+        .chain()
+        .iter()
+        .map(|c| CertificateDer::from(c.der().to_vec()))
+        .collect();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key().secret_der().to_vec()));
     let server_config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[v])
@@ -127,7 +149,10 @@ fn raw_rustls(ca: &DeviceCa, id: &Identity, version: TlsVersion, total: usize) -
     let start = Instant::now();
     while received < total {
         if sent < total {
-            sent += client.writer().write(&block[..WRITE.min(total - sent)]).unwrap();
+            sent += client
+                .writer()
+                .write(&block[..WRITE.min(total - sent)])
+                .unwrap();
         }
         while client.wants_write() {
             client.write_tls(&mut pipe).unwrap();

@@ -10,13 +10,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use redy_certs::{Identity, KeyFormat, TimeSource, TrustPolicy};
+use rustls::SupportedProtocolVersion;
 use rustls::client::{ClientSessionMemoryCache, Resumption};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{
     CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
 };
 use rustls::server::ServerSessionMemoryCache;
-use rustls::SupportedProtocolVersion;
 
 use crate::Error;
 use crate::verify::{ClientVerifier, ServerVerifier};
@@ -67,7 +67,9 @@ pub enum Provider {
 }
 
 #[cfg(not(any(feature = "aws-lc-rs", feature = "ring")))]
-compile_error!("redy-tls needs a crypto provider: enable the `aws-lc-rs` (default) or `ring` feature");
+compile_error!(
+    "redy-tls needs a crypto provider: enable the `aws-lc-rs` (default) or `ring` feature"
+);
 
 impl Default for Provider {
     /// aws-lc-rs when compiled in, else ring: enabling `ring` as well never changes it.
@@ -128,7 +130,10 @@ impl Default for Common {
 impl Common {
     fn versions(&self) -> Result<Vec<&'static SupportedProtocolVersion>, Error> {
         if self.min > self.max {
-            return Err(Error::Config(format!("minimum {} is above maximum {}", self.min, self.max)));
+            return Err(Error::Config(format!(
+                "minimum {} is above maximum {}",
+                self.min, self.max
+            )));
         }
         Ok([TlsVersion::Tls12, TlsVersion::Tls13]
             .into_iter()
@@ -175,20 +180,30 @@ pub struct ClientConfig {
 impl ClientConfig {
     /// Starts a configuration that judges servers by `trust`.
     pub fn builder(trust: TrustPolicy) -> ClientConfigBuilder {
-        ClientConfigBuilder { trust, identity: None, common: Common::default() }
+        ClientConfigBuilder {
+            trust,
+            identity: None,
+            common: Common::default(),
+        }
     }
 
     /// The same configuration with a new, empty resumption scope.
     pub fn new_scope(&self) -> Self {
         let mut inner = (*self.inner).clone();
-        inner.resumption = Resumption::store(Arc::new(ClientSessionMemoryCache::new(CLIENT_SCOPE_SESSIONS)));
-        Self { inner: Arc::new(inner) }
+        inner.resumption = Resumption::store(Arc::new(ClientSessionMemoryCache::new(
+            CLIENT_SCOPE_SESSIONS,
+        )));
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 }
 
 impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientConfig").field("alpn", &self.inner.alpn_protocols).finish_non_exhaustive()
+        f.debug_struct("ClientConfig")
+            .field("alpn", &self.inner.alpn_protocols)
+            .finish_non_exhaustive()
     }
 }
 
@@ -219,11 +234,16 @@ impl ClientConfigBuilder {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier));
         let mut inner = match self.identity {
-            Some(id) => builder.with_client_auth_cert(chain(&id), key(&id)).map_err(config_err)?,
+            Some(id) => builder
+                .with_client_auth_cert(chain(&id), key(&id))
+                .map_err(config_err)?,
             None => builder.with_no_client_auth(),
         };
         inner.alpn_protocols = self.common.alpn;
-        Ok(ClientConfig { inner: Arc::new(inner) }.new_scope())
+        Ok(ClientConfig {
+            inner: Arc::new(inner),
+        }
+        .new_scope())
     }
 }
 
@@ -236,7 +256,11 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// Starts a configuration that presents `identity`.
     pub fn builder(identity: Identity) -> ServerConfigBuilder {
-        ServerConfigBuilder { identity, client_auth: ClientAuth::None, common: Common::default() }
+        ServerConfigBuilder {
+            identity,
+            client_auth: ClientAuth::None,
+            common: Common::default(),
+        }
     }
 
     /// The same configuration with a new, empty resumption scope.
@@ -246,13 +270,17 @@ impl ServerConfig {
     pub fn new_scope(&self) -> Self {
         let mut inner = (*self.inner).clone();
         inner.session_storage = ServerSessionMemoryCache::new(SERVER_SCOPE_SESSIONS);
-        Self { inner: Arc::new(inner) }
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 }
 
 impl fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServerConfig").field("alpn", &self.inner.alpn_protocols).finish_non_exhaustive()
+        f.debug_struct("ServerConfig")
+            .field("alpn", &self.inner.alpn_protocols)
+            .finish_non_exhaustive()
     }
 }
 
@@ -278,8 +306,18 @@ impl ServerConfigBuilder {
         let provider = self.common.provider.rustls();
         let client_verifier = match &self.client_auth {
             ClientAuth::None => None,
-            ClientAuth::Optional(policy) => Some(ClientVerifier::new(policy, false, self.common.time.clone(), &provider)?),
-            ClientAuth::Required(policy) => Some(ClientVerifier::new(policy, true, self.common.time.clone(), &provider)?),
+            ClientAuth::Optional(policy) => Some(ClientVerifier::new(
+                policy,
+                false,
+                self.common.time.clone(),
+                &provider,
+            )?),
+            ClientAuth::Required(policy) => Some(ClientVerifier::new(
+                policy,
+                true,
+                self.common.time.clone(),
+                &provider,
+            )?),
         };
         let builder = rustls::ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&self.common.versions()?)
@@ -288,14 +326,23 @@ impl ServerConfigBuilder {
             Some(verifier) => builder.with_client_cert_verifier(Arc::new(verifier)),
             None => builder.with_no_client_auth(),
         };
-        let mut inner = builder.with_single_cert(chain(&self.identity), key(&self.identity)).map_err(config_err)?;
+        let mut inner = builder
+            .with_single_cert(chain(&self.identity), key(&self.identity))
+            .map_err(config_err)?;
         inner.alpn_protocols = self.common.alpn;
-        Ok(ServerConfig { inner: Arc::new(inner) }.new_scope())
+        Ok(ServerConfig {
+            inner: Arc::new(inner),
+        }
+        .new_scope())
     }
 }
 
 fn chain(identity: &Identity) -> Vec<CertificateDer<'static>> {
-    identity.chain().iter().map(|c| CertificateDer::from(c.der().to_vec())).collect()
+    identity
+        .chain()
+        .iter()
+        .map(|c| CertificateDer::from(c.der().to_vec()))
+        .collect()
 }
 
 fn key(identity: &Identity) -> PrivateKeyDer<'static> {

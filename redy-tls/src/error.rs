@@ -25,13 +25,17 @@ pub enum Error {
     PeerMisbehaved(String),
     /// Bytes from the peer after the upgrade reply (STARTTLS, AUTH TLS) and before the TLS
     /// handshake: a plaintext injection attempt. They were never processed.
-    #[error("{0} bytes received before the TLS handshake after the upgrade reply: possible plaintext injection, refused unprocessed")]
+    #[error(
+        "{0} bytes received before the TLS handshake after the upgrade reply: possible plaintext injection, refused unprocessed"
+    )]
     BytesBeforeHandshake(usize),
     /// The connection ended before the handshake completed.
     #[error("connection closed by the peer during the TLS handshake")]
     HandshakeEof,
     /// A server session that must resume a session of its scope did a full handshake.
-    #[error("TLS session was not resumed, but this connection must resume a session of the same scope (e.g. the FTPS control connection's)")]
+    #[error(
+        "TLS session was not resumed, but this connection must resume a session of the same scope (e.g. the FTPS control connection's)"
+    )]
     ResumptionRequired,
     /// Plaintext was offered after [`crate::TlsSession::close`].
     #[error("cannot send after close_notify was queued")]
@@ -96,7 +100,9 @@ pub(crate) enum PolicyRejection {
 }
 
 pub(crate) fn rejection(r: PolicyRejection) -> rustls::Error {
-    rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(Arc::new(r))))
+    rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+        Arc::new(r),
+    )))
 }
 
 impl From<rustls::Error> for Error {

@@ -61,8 +61,8 @@ mod session;
 mod verify;
 
 pub use config::{
-    CLIENT_SCOPE_SESSIONS, ClientAuth, ClientConfig, ClientConfigBuilder, Provider, SERVER_SCOPE_SESSIONS,
-    ServerConfig, ServerConfigBuilder, TlsVersion,
+    CLIENT_SCOPE_SESSIONS, ClientAuth, ClientConfig, ClientConfigBuilder, Provider,
+    SERVER_SCOPE_SESSIONS, ServerConfig, ServerConfigBuilder, TlsVersion,
 };
 pub use error::{CertificateError, Error};
 pub use session::{Event, HandshakeInfo, SEND_BUFFER_LIMIT, TlsSession};

@@ -74,7 +74,8 @@ impl TlsSession {
     pub fn client(config: &ClientConfig, server_name: &str) -> Result<Self, Error> {
         let name = ServerName::try_from(server_name.to_owned())
             .map_err(|_| Error::InvalidServerName(server_name.to_owned()))?;
-        let conn = rustls::ClientConnection::new(config.inner.clone(), name).map_err(Error::from)?;
+        let conn =
+            rustls::ClientConnection::new(config.inner.clone(), name).map_err(Error::from)?;
         Ok(Self::new(conn.into()))
     }
 
@@ -89,7 +90,11 @@ impl TlsSession {
     /// `leftover` is whatever the plain-text protocol had received but not used when the
     /// upgrade reply arrived: anything there is [`Error::BytesBeforeHandshake`]. The first byte
     /// the peer sends must then begin a TLS record, or the same error is returned.
-    pub fn client_upgrade(config: &ClientConfig, server_name: &str, leftover: &[u8]) -> Result<Self, Error> {
+    pub fn client_upgrade(
+        config: &ClientConfig,
+        server_name: &str,
+        leftover: &[u8],
+    ) -> Result<Self, Error> {
         refuse_leftover(leftover)?;
         let mut session = Self::client(config, server_name)?;
         session.expect_record = true;
@@ -209,7 +214,12 @@ impl TlsSession {
 
     /// Marks `n` bytes of [`plaintext`](Self::plaintext) as used (at most what it showed).
     pub fn consume(&mut self, n: usize) {
-        let available = self.conn.reader().into_first_chunk().map(<[u8]>::len).unwrap_or(0);
+        let available = self
+            .conn
+            .reader()
+            .into_first_chunk()
+            .map(<[u8]>::len)
+            .unwrap_or(0);
         self.conn.reader().consume(n.min(available));
     }
 
@@ -230,7 +240,10 @@ impl TlsSession {
         if self.out.len() - self.out_pos >= SEND_BUFFER_LIMIT {
             return Ok(0);
         }
-        self.conn.writer().write(data).map_err(|e| self.fail(Error::Other(e.to_string())))
+        self.conn
+            .writer()
+            .write(data)
+            .map_err(|e| self.fail(Error::Other(e.to_string())))
     }
 
     /// Queues close_notify after any plaintext already sent; nothing can be sent after it.

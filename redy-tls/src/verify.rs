@@ -7,12 +7,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use redy_certs::{Certificate, SpkiPin, TimeSource, TrustPolicy};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{
+    CryptoProvider, WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature,
+};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
 
 use crate::Error;
@@ -29,8 +31,9 @@ enum EndEntity {
 impl EndEntity {
     fn check(&self, ee: &CertificateDer<'_>, now: UnixTime) -> Result<(), rustls::Error> {
         let cert = || {
-            Certificate::from_der(ee.as_ref())
-                .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding))
+            Certificate::from_der(ee.as_ref()).map_err(|_| {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+            })
         };
         let in_time = |cert: &Certificate| {
             let validity = cert.validity();
@@ -42,7 +45,9 @@ impl EndEntity {
             }
         };
         match self {
-            Self::Exact(der) if der.as_slice() != ee.as_ref() => Err(rejection(PolicyRejection::NotTheChosenCertificate)),
+            Self::Exact(der) if der.as_slice() != ee.as_ref() => {
+                Err(rejection(PolicyRejection::NotTheChosenCertificate))
+            }
             Self::Exact(_) => in_time(&cert()?),
             Self::Pins(pins) => {
                 let cert = cert()?;
@@ -66,20 +71,36 @@ pub(crate) struct ServerVerifier {
 }
 
 impl ServerVerifier {
-    pub(crate) fn new(policy: &TrustPolicy, time: TimeSource, provider: &Arc<CryptoProvider>) -> Result<Self, Error> {
+    pub(crate) fn new(
+        policy: &TrustPolicy,
+        time: TimeSource,
+        provider: &Arc<CryptoProvider>,
+    ) -> Result<Self, Error> {
         let (chain, end_entity) = match policy {
             TrustPolicy::WebPkiRoots => {
-                let roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+                let roots = RootCertStore {
+                    roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+                };
                 (Some(webpki_server(roots, provider)?), EndEntity::Anything)
             }
-            TrustPolicy::CaCertificates(cas) => (Some(webpki_server(anchors(cas)?, provider)?), EndEntity::Anything),
+            TrustPolicy::CaCertificates(cas) => (
+                Some(webpki_server(anchors(cas)?, provider)?),
+                EndEntity::Anything,
+            ),
             TrustPolicy::ServerCertificate(cert) => (None, EndEntity::Exact(cert.der().to_vec())),
-            TrustPolicy::SpkiPins(pins) if pins.is_empty() => return Err(Error::Config("SpkiPins needs at least one pin".into())),
+            TrustPolicy::SpkiPins(pins) if pins.is_empty() => {
+                return Err(Error::Config("SpkiPins needs at least one pin".into()));
+            }
             TrustPolicy::SpkiPins(pins) => (None, EndEntity::Pins(pins.clone())),
             TrustPolicy::DangerousTrustAnyServer => (None, EndEntity::Anything),
             other => return Err(Error::Config(format!("unsupported trust policy {other}"))),
         };
-        Ok(Self { chain, end_entity, time, algorithms: provider.signature_verification_algorithms })
+        Ok(Self {
+            chain,
+            end_entity,
+            time,
+            algorithms: provider.signature_verification_algorithms,
+        })
     }
 }
 
@@ -94,8 +115,13 @@ impl ServerCertVerifier for ServerVerifier {
     ) -> Result<ServerCertVerified, rustls::Error> {
         let now = resolve(&self.time, now);
         match &self.chain {
-            Some(chain) => chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now),
-            None => self.end_entity.check(end_entity, now).map(|()| ServerCertVerified::assertion()),
+            Some(chain) => {
+                chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            None => self
+                .end_entity
+                .check(end_entity, now)
+                .map(|()| ServerCertVerified::assertion()),
         }
     }
 
@@ -141,19 +167,37 @@ impl ClientVerifier {
     ) -> Result<Self, Error> {
         let (chain, end_entity) = match policy {
             TrustPolicy::CaCertificates(cas) => {
-                let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(anchors(cas)?), provider.clone());
-                let builder = if required { builder } else { builder.allow_unauthenticated() };
-                (Some(builder.build().map_err(|e| Error::Config(e.to_string()))?), EndEntity::Anything)
+                let builder = WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(anchors(cas)?),
+                    provider.clone(),
+                );
+                let builder = if required {
+                    builder
+                } else {
+                    builder.allow_unauthenticated()
+                };
+                (
+                    Some(builder.build().map_err(|e| Error::Config(e.to_string()))?),
+                    EndEntity::Anything,
+                )
             }
             TrustPolicy::ServerCertificate(cert) => (None, EndEntity::Exact(cert.der().to_vec())),
-            TrustPolicy::SpkiPins(pins) if !pins.is_empty() => (None, EndEntity::Pins(pins.clone())),
+            TrustPolicy::SpkiPins(pins) if !pins.is_empty() => {
+                (None, EndEntity::Pins(pins.clone()))
+            }
             other => {
                 return Err(Error::Config(format!(
                     "client certificates cannot be judged by {other}: use CA certificates, a certificate or pins"
                 )));
             }
         };
-        Ok(Self { chain, end_entity, required, time, algorithms: provider.signature_verification_algorithms })
+        Ok(Self {
+            chain,
+            end_entity,
+            required,
+            time,
+            algorithms: provider.signature_verification_algorithms,
+        })
     }
 }
 
@@ -182,7 +226,10 @@ impl ClientCertVerifier for ClientVerifier {
         let now = resolve(&self.time, now);
         match &self.chain {
             Some(chain) => chain.verify_client_cert(end_entity, intermediates, now),
-            None => self.end_entity.check(end_entity, now).map(|()| ClientCertVerified::assertion()),
+            None => self
+                .end_entity
+                .check(end_entity, now)
+                .map(|()| ClientCertVerified::assertion()),
         }
     }
 
@@ -211,18 +258,28 @@ impl ClientCertVerifier for ClientVerifier {
 
 fn anchors(cas: &[Certificate]) -> Result<RootCertStore, Error> {
     if cas.is_empty() {
-        return Err(Error::Config("CaCertificates needs at least one CA certificate".into()));
+        return Err(Error::Config(
+            "CaCertificates needs at least one CA certificate".into(),
+        ));
     }
     let mut roots = RootCertStore::empty();
     for ca in cas {
         roots
             .add(CertificateDer::from(ca.der().to_vec()))
-            .map_err(|e| Error::Config(format!("{} cannot be a trust anchor: {e}", ca.details().subject)))?;
+            .map_err(|e| {
+                Error::Config(format!(
+                    "{} cannot be a trust anchor: {e}",
+                    ca.details().subject
+                ))
+            })?;
     }
     Ok(roots)
 }
 
-fn webpki_server(roots: RootCertStore, provider: &Arc<CryptoProvider>) -> Result<Arc<WebPkiServerVerifier>, Error> {
+fn webpki_server(
+    roots: RootCertStore,
+    provider: &Arc<CryptoProvider>,
+) -> Result<Arc<WebPkiServerVerifier>, Error> {
     WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| Error::Config(e.to_string()))
@@ -230,6 +287,9 @@ fn webpki_server(roots: RootCertStore, provider: &Arc<CryptoProvider>) -> Result
 
 fn resolve(time: &TimeSource, now: UnixTime) -> UnixTime {
     let clock = SystemTime::UNIX_EPOCH + Duration::from_secs(now.as_secs());
-    let at = time.resolve(clock).duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let at = time
+        .resolve(clock)
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
     UnixTime::since_unix_epoch(at)
 }

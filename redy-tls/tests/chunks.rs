@@ -1,4 +1,5 @@
 //! Any split of the incoming byte stream into chunks gives the same plaintext and events.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 
@@ -21,8 +22,15 @@ const REPLY_LEN: usize = 70_000;
 fn configs(v: TlsVersion) -> (ClientConfig, ServerConfig) {
     static C: OnceLock<[(ClientConfig, ServerConfig); 2]> = OnceLock::new();
     let all = C.get_or_init(|| {
-        [TlsVersion::Tls12, TlsVersion::Tls13]
-            .map(|v| (ClientConfig::builder(trust_ca()).versions(v, v).build().unwrap(), server_config()))
+        [TlsVersion::Tls12, TlsVersion::Tls13].map(|v| {
+            (
+                ClientConfig::builder(trust_ca())
+                    .versions(v, v)
+                    .build()
+                    .unwrap(),
+                server_config(),
+            )
+        })
     });
     let (c, s) = &all[usize::from(v == TlsVersion::Tls13)];
     // Fresh scopes: every run is a full handshake, so every run reports the same events.
@@ -39,7 +47,12 @@ fn exchange(v: TlsVersion, cuts: &[usize]) -> Outcome {
     let reply: Vec<u8> = (0..REPLY_LEN).map(|i| (i % 241) as u8).collect();
     let (mut c_sent, mut s_sent) = (0, 0);
     let (mut c2s, mut s2c) = (Vec::new(), Vec::new());
-    let mut out = Outcome { client_events: vec![], client_plaintext: vec![], server_events: vec![], server_plaintext: vec![] };
+    let mut out = Outcome {
+        client_events: vec![],
+        client_plaintext: vec![],
+        server_events: vec![],
+        server_plaintext: vec![],
+    };
     let mut cut = cuts.iter().cycle();
     for _ in 0..100_000 {
         if c_sent < request.len() {
@@ -119,7 +132,9 @@ fn the_reference_exchange_reports_handshake_then_clean_close() {
         let r = reference(v);
         for events in [&r.client_events, &r.server_events] {
             assert_eq!(events.len(), 2, "{events:?}");
-            assert!(matches!(&events[0], Event::HandshakeComplete(info) if info.version == v && !info.resumed));
+            assert!(
+                matches!(&events[0], Event::HandshakeComplete(info) if info.version == v && !info.resumed)
+            );
             assert_eq!(events[1], Event::PeerClosed);
         }
     }

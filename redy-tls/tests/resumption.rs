@@ -1,5 +1,6 @@
 //! Resumption scopes: sessions resume inside their scope, over many consecutive connections
 //! and in both TLS versions, and never across scopes; a server session can require it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 
@@ -9,7 +10,10 @@ use redy_tls::{ClientConfig, Error, ServerConfig, TlsSession, TlsVersion};
 const VERSIONS: [TlsVersion; 2] = [TlsVersion::Tls12, TlsVersion::Tls13];
 
 fn configs(v: TlsVersion) -> (ClientConfig, ServerConfig) {
-    let client = ClientConfig::builder(trust_ca()).versions(v, v).build().unwrap();
+    let client = ClientConfig::builder(trust_ca())
+        .versions(v, v)
+        .build()
+        .unwrap();
     (client, server_config())
 }
 
@@ -23,7 +27,10 @@ fn connect(client: &ClientConfig, server: &ServerConfig) -> Link {
 fn a_hundred_consecutive_connections_resume_in_one_scope() {
     for v in VERSIONS {
         let (client, server) = configs(v);
-        assert!(!connect(&client, &server).resumed(), "{v}: the first connection is a full handshake");
+        assert!(
+            !connect(&client, &server).resumed(),
+            "{v}: the first connection is a full handshake"
+        );
         for i in 1..=100 {
             let link = connect(&client, &server);
             assert!(link.resumed(), "{v}: connection {i} did not resume");
@@ -38,9 +45,18 @@ fn client_scopes_do_not_share_sessions() {
         let (client, server) = configs(v);
         connect(&client, &server);
         let other = client.new_scope();
-        assert!(!connect(&other, &server).resumed(), "{v}: a new client scope starts empty");
-        assert!(connect(&other, &server).resumed(), "{v}: and then resumes its own");
-        assert!(connect(&client, &server).resumed(), "{v}: the first scope still resumes its own");
+        assert!(
+            !connect(&other, &server).resumed(),
+            "{v}: a new client scope starts empty"
+        );
+        assert!(
+            connect(&other, &server).resumed(),
+            "{v}: and then resumes its own"
+        );
+        assert!(
+            connect(&client, &server).resumed(),
+            "{v}: the first scope still resumes its own"
+        );
     }
 }
 
@@ -50,7 +66,10 @@ fn server_scopes_do_not_share_sessions() {
         let (client, server) = configs(v);
         connect(&client, &server);
         let other_server = server.new_scope();
-        assert!(!connect(&client, &other_server).resumed(), "{v}: another server scope cannot resume it");
+        assert!(
+            !connect(&client, &other_server).resumed(),
+            "{v}: another server scope cannot resume it"
+        );
     }
 }
 

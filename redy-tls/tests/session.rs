@@ -1,5 +1,6 @@
 //! The session's life: data both ways, close_notify vs truncation, upgrades that refuse early
 //! bytes, sticky errors that still send their alert, and bounded buffers.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 
@@ -53,19 +54,31 @@ fn close_notify_is_a_clean_end() {
     assert_eq!(drain_plaintext(&mut link.server), b"last words");
     assert_eq!(events(&mut link.server), [Event::PeerClosed]);
     link.server.receive_eof().unwrap();
-    assert_eq!(events(&mut link.server), [], "EOF after close_notify is no truncation");
+    assert_eq!(
+        events(&mut link.server),
+        [],
+        "EOF after close_notify is no truncation"
+    );
 }
 
 #[test]
 fn close_during_the_handshake_waits_for_the_data_sent_meanwhile() {
     let client = TlsSession::client(&client_config(trust_ca()), "redy.local").unwrap();
     let mut link = Link::new(client, TlsSession::server(&server_config()).unwrap());
-    link.client.send(b"sent before the handshake ended").unwrap();
+    link.client
+        .send(b"sent before the handshake ended")
+        .unwrap();
     link.client.close();
     link.pump();
     assert_eq!(link.errors(), (None, None));
-    assert_eq!(drain_plaintext(&mut link.server), b"sent before the handshake ended");
-    assert!(matches!(events(&mut link.server)[..], [Event::HandshakeComplete(_), Event::PeerClosed]));
+    assert_eq!(
+        drain_plaintext(&mut link.server),
+        b"sent before the handshake ended"
+    );
+    assert!(matches!(
+        events(&mut link.server)[..],
+        [Event::HandshakeComplete(_), Event::PeerClosed]
+    ));
 }
 
 #[test]
@@ -76,7 +89,11 @@ fn eof_without_close_notify_is_reported_as_truncation() {
     link.pump();
     link.server.receive_eof().unwrap();
     assert_eq!(events(&mut link.server), [Event::Truncated]);
-    assert_eq!(drain_plaintext(&mut link.server), b"partial", "what did arrive is still readable");
+    assert_eq!(
+        drain_plaintext(&mut link.server),
+        b"partial",
+        "what did arrive is still readable"
+    );
 }
 
 #[test]
@@ -94,19 +111,28 @@ fn upgrade_refuses_bytes_left_over_from_the_plaintext_phase() {
     let err = TlsSession::client_upgrade(&client, "redy.local", b"250 injected\r\n").unwrap_err();
     assert_eq!(err, Error::BytesBeforeHandshake(14));
     assert!(err.to_string().contains("injection"), "{err}");
-    assert_eq!(TlsSession::server_upgrade(&server_config(), b"X").unwrap_err(), Error::BytesBeforeHandshake(1));
+    assert_eq!(
+        TlsSession::server_upgrade(&server_config(), b"X").unwrap_err(),
+        Error::BytesBeforeHandshake(1)
+    );
 }
 
 #[test]
 fn upgrade_refuses_plaintext_instead_of_a_handshake_and_never_processes_it() {
     let mut server = TlsSession::server_upgrade(&server_config(), b"").unwrap();
-    let err = server.receive(b"MAIL FROM:<evil@example.com>\r\n").unwrap_err();
+    let err = server
+        .receive(b"MAIL FROM:<evil@example.com>\r\n")
+        .unwrap_err();
     assert_eq!(err, Error::BytesBeforeHandshake(30));
     assert_eq!(events(&mut server), []);
     assert_eq!(server.plaintext(), Err(err.clone()));
 
-    let mut client = TlsSession::client_upgrade(&client_config(trust_ca()), "redy.local", b"").unwrap();
-    assert_eq!(client.receive(b"250 OK\r\n"), Err(Error::BytesBeforeHandshake(8)));
+    let mut client =
+        TlsSession::client_upgrade(&client_config(trust_ca()), "redy.local", b"").unwrap();
+    assert_eq!(
+        client.receive(b"250 OK\r\n"),
+        Err(Error::BytesBeforeHandshake(8))
+    );
 }
 
 #[test]
@@ -121,21 +147,38 @@ fn an_upgraded_session_handshakes_normally() {
 
 #[test]
 fn errors_are_sticky_and_the_alert_still_reaches_the_peer() {
-    let mut link = Link::connect(&client_config(redy_certs::TrustPolicy::WebPkiRoots), "redy.local", &server_config());
-    let err = link.client.error().cloned().expect("client refused the device certificate");
+    let mut link = Link::connect(
+        &client_config(redy_certs::TrustPolicy::WebPkiRoots),
+        "redy.local",
+        &server_config(),
+    );
+    let err = link
+        .client
+        .error()
+        .cloned()
+        .expect("client refused the device certificate");
     assert_eq!(link.client.receive(b"\x16\x03\x03"), Err(err.clone()));
     assert_eq!(link.client.send(b"x"), Err(err.clone()));
     assert_eq!(link.client.plaintext(), Err(err.clone()));
     assert_eq!(link.client.receive_eof(), Err(err));
-    assert!(matches!(link.server.error(), Some(Error::AlertReceived(a)) if a.contains("UnknownCA")), "{:?}", link.server.error());
+    assert!(
+        matches!(link.server.error(), Some(Error::AlertReceived(a)) if a.contains("UnknownCA")),
+        "{:?}",
+        link.server.error()
+    );
 }
 
 #[test]
 fn garbage_from_the_peer_is_a_named_error() {
     let mut server = TlsSession::server(&server_config()).unwrap();
-    let err = server.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap_err();
+    let err = server
+        .receive(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidMessage(_)), "{err}");
-    assert!(!server.transmit().is_empty(), "an alert is queued for the peer");
+    assert!(
+        !server.transmit().is_empty(),
+        "an alert is queued for the peer"
+    );
 }
 
 #[test]
@@ -154,7 +197,10 @@ fn receive_pushes_back_when_plaintext_is_not_read() {
             let n = link.client.receive(offered).unwrap();
             if n < offered.len() {
                 let waiting = drain_plaintext(&mut link.client);
-                assert!(!waiting.is_empty(), "partial take only when plaintext is waiting");
+                assert!(
+                    !waiting.is_empty(),
+                    "partial take only when plaintext is waiting"
+                );
                 got.extend(waiting);
             }
             offered = &offered[n..];
@@ -179,7 +225,10 @@ fn send_takes_a_bounded_amount_until_transmit_is_drained() {
         assert!(taken < 4 * SEND_BUFFER_LIMIT, "send kept taking: {taken}");
     }
     let pending = link.client.transmit().len();
-    assert!(pending >= SEND_BUFFER_LIMIT && pending < 2 * SEND_BUFFER_LIMIT + 4096, "{pending}");
+    assert!(
+        (SEND_BUFFER_LIMIT..2 * SEND_BUFFER_LIMIT + 4096).contains(&pending),
+        "{pending}"
+    );
     // Draining lets it take more, and everything taken arrives.
     let mut got = link.settle().1;
     assert_same(&got, &data[..taken]);

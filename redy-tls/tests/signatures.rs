@@ -1,5 +1,6 @@
 //! "Trust any server" still verifies the handshake signature: a server presenting someone
 //! else's certificate, without its key, is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod common;
 
@@ -30,11 +31,19 @@ impl ResolvesServerCert for Impostor {
     }
 }
 
-fn raw_server(shown: &Identity, signer: &Identity, version: &'static rustls::SupportedProtocolVersion) -> rustls::ServerConnection {
+fn raw_server(
+    shown: &Identity,
+    signer: &Identity,
+    version: &'static rustls::SupportedProtocolVersion,
+) -> rustls::ServerConnection {
     let provider = provider();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signer.key().secret_der().to_vec()));
     let signing_key = provider.key_provider.load_private_key(key).unwrap();
-    let chain = shown.chain().iter().map(|c| CertificateDer::from(c.der().to_vec())).collect();
+    let chain = shown
+        .chain()
+        .iter()
+        .map(|c| CertificateDer::from(c.der().to_vec()))
+        .collect();
     let certified = CertifiedKey::new(chain, signing_key);
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&[version])
@@ -46,7 +55,10 @@ fn raw_server(shown: &Identity, signer: &Identity, version: &'static rustls::Sup
 
 /// Runs the handshake between our client and a raw rustls server; returns the client's error.
 fn client_error(mut server: rustls::ServerConnection, version: TlsVersion) -> Option<Error> {
-    let config = ClientConfig::builder(TrustPolicy::DangerousTrustAnyServer).versions(version, version).build().unwrap();
+    let config = ClientConfig::builder(TrustPolicy::DangerousTrustAnyServer)
+        .versions(version, version)
+        .build()
+        .unwrap();
     let mut client = TlsSession::client(&config, "redy.local").unwrap();
     for _ in 0..20 {
         let out = client.transmit().to_vec();
@@ -61,15 +73,25 @@ fn client_error(mut server: rustls::ServerConnection, version: TlsVersion) -> Op
             break;
         }
     }
-    assert!(client.error().is_some() || client.handshake().is_some(), "handshake neither failed nor completed");
+    assert!(
+        client.error().is_some() || client.handshake().is_some(),
+        "handshake neither failed nor completed"
+    );
     client.error().cloned()
 }
 
 #[test]
 fn a_forged_handshake_signature_is_refused_even_when_trusting_any_server() {
     let f = fixture();
-    for (v, raw) in [(TlsVersion::Tls12, &rustls::version::TLS12), (TlsVersion::Tls13, &rustls::version::TLS13)] {
-        assert_eq!(client_error(raw_server(&f.server, &f.server, raw), v), None, "{v}: honest server accepted");
+    for (v, raw) in [
+        (TlsVersion::Tls12, &rustls::version::TLS12),
+        (TlsVersion::Tls13, &rustls::version::TLS13),
+    ] {
+        assert_eq!(
+            client_error(raw_server(&f.server, &f.server, raw), v),
+            None,
+            "{v}: honest server accepted"
+        );
         assert_eq!(
             client_error(raw_server(&f.server, &f.sibling, raw), v),
             Some(Error::Certificate(CertificateError::BadSignature)),

@@ -24,14 +24,33 @@ fn main() -> Result<()> {
     println!("redy demo: device certificates and TLS trust policies over 127.0.0.1\n");
 
     let ca = DeviceCa::generate(&"12345-67890".parse()?, now)?;
-    let names = ["127.0.0.1".parse()?, "localhost".parse()?, "redy.local".parse()?];
+    let names = [
+        "127.0.0.1".parse()?,
+        "localhost".parse()?,
+        "redy.local".parse()?,
+    ];
     let identity = ca.issue_server_certificate(&names, now)?;
     fs::write(dir.path().join(ca.file_name()), ca.certificate().to_pem())?;
-    fs::write(dir.path().join(redy_certs::SERVER_FILE_NAME), identity.to_pem())?;
+    fs::write(
+        dir.path().join(redy_certs::SERVER_FILE_NAME),
+        identity.to_pem(),
+    )?;
     println!("Created in {}:", dir.path().display());
-    println!("  {}  {}", ca.file_name(), ca.certificate().details().subject);
-    println!("  {}  {} (SANs {})\n", redy_certs::SERVER_FILE_NAME, identity.certificate().details().subject,
-        identity.certificate().details().subject_alt_names.join(", "));
+    println!(
+        "  {}  {}",
+        ca.file_name(),
+        ca.certificate().details().subject
+    );
+    println!(
+        "  {}  {} (SANs {})\n",
+        redy_certs::SERVER_FILE_NAME,
+        identity.certificate().details().subject,
+        identity
+            .certificate()
+            .details()
+            .subject_alt_names
+            .join(", ")
+    );
 
     // Another device re-imports the exported CA file, as a user would.
     let imported_ca = Certificate::from_pem(&fs::read(dir.path().join(ca.file_name()))?)?;
@@ -40,16 +59,66 @@ fn main() -> Result<()> {
 
     let later = now + Duration::from_secs(3 * 365 * 86_400);
     let cases: Vec<(&str, TrustPolicy, TimeSource, &str)> = vec![
-        ("web PKI roots (the default)", TrustPolicy::WebPkiRoots, TimeSource::System, "127.0.0.1"),
-        ("imported REDY CA, by IP", TrustPolicy::CaCertificates(vec![imported_ca.clone()]), TimeSource::System, "127.0.0.1"),
-        ("imported REDY CA, by name", TrustPolicy::CaCertificates(vec![imported_ca.clone()]), TimeSource::System, "redy.local"),
-        ("imported REDY CA, wrong name", TrustPolicy::CaCertificates(vec![imported_ca.clone()]), TimeSource::System, "192.168.1.137"),
-        ("imported REDY CA, in 3 years", TrustPolicy::CaCertificates(vec![imported_ca]), TimeSource::Fixed(later), "127.0.0.1"),
-        ("chosen server certificate", TrustPolicy::ServerCertificate(identity.certificate().clone()), TimeSource::System, "127.0.0.1"),
-        ("another certificate chosen", TrustPolicy::ServerCertificate(sibling.certificate().clone()), TimeSource::System, "127.0.0.1"),
-        ("SPKI pin of the server", TrustPolicy::SpkiPins(vec![identity.certificate().spki_pin()]), TimeSource::System, "127.0.0.1"),
-        ("wrong SPKI pin", TrustPolicy::SpkiPins(vec![SpkiPin::from_sha256([0; 32])]), TimeSource::System, "127.0.0.1"),
-        ("DANGER: trust any server", TrustPolicy::DangerousTrustAnyServer, TimeSource::System, "192.168.1.137"),
+        (
+            "web PKI roots (the default)",
+            TrustPolicy::WebPkiRoots,
+            TimeSource::System,
+            "127.0.0.1",
+        ),
+        (
+            "imported REDY CA, by IP",
+            TrustPolicy::CaCertificates(vec![imported_ca.clone()]),
+            TimeSource::System,
+            "127.0.0.1",
+        ),
+        (
+            "imported REDY CA, by name",
+            TrustPolicy::CaCertificates(vec![imported_ca.clone()]),
+            TimeSource::System,
+            "redy.local",
+        ),
+        (
+            "imported REDY CA, wrong name",
+            TrustPolicy::CaCertificates(vec![imported_ca.clone()]),
+            TimeSource::System,
+            "192.168.1.137",
+        ),
+        (
+            "imported REDY CA, in 3 years",
+            TrustPolicy::CaCertificates(vec![imported_ca]),
+            TimeSource::Fixed(later),
+            "127.0.0.1",
+        ),
+        (
+            "chosen server certificate",
+            TrustPolicy::ServerCertificate(identity.certificate().clone()),
+            TimeSource::System,
+            "127.0.0.1",
+        ),
+        (
+            "another certificate chosen",
+            TrustPolicy::ServerCertificate(sibling.certificate().clone()),
+            TimeSource::System,
+            "127.0.0.1",
+        ),
+        (
+            "SPKI pin of the server",
+            TrustPolicy::SpkiPins(vec![identity.certificate().spki_pin()]),
+            TimeSource::System,
+            "127.0.0.1",
+        ),
+        (
+            "wrong SPKI pin",
+            TrustPolicy::SpkiPins(vec![SpkiPin::from_sha256([0; 32])]),
+            TimeSource::System,
+            "127.0.0.1",
+        ),
+        (
+            "DANGER: trust any server",
+            TrustPolicy::DangerousTrustAnyServer,
+            TimeSource::System,
+            "192.168.1.137",
+        ),
     ];
     println!("{:<32} {:<9} why", "client trust policy", "result");
     println!("{}", "-".repeat(100));
@@ -64,13 +133,29 @@ fn main() -> Result<()> {
 
     println!("\nResumption: one client scope, five connections per version");
     for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
-        let config = ClientConfig::builder(TrustPolicy::CaCertificates(vec![ca.certificate().clone()]))
-            .versions(version, version)
-            .build()?;
-        let kinds: Vec<String> = (0..5).map(|_| connect(&config, "127.0.0.1", port).unwrap_or_else(|e| e.to_string())).collect();
-        println!("  {version}: {}", kinds.iter().map(|k| if k.contains("resumed") { "resumed" } else { "full" }).collect::<Vec<_>>().join(", "));
+        let config =
+            ClientConfig::builder(TrustPolicy::CaCertificates(vec![ca.certificate().clone()]))
+                .versions(version, version)
+                .build()?;
+        let kinds: Vec<String> = (0..5)
+            .map(|_| connect(&config, "127.0.0.1", port).unwrap_or_else(|e| e.to_string()))
+            .collect();
+        println!(
+            "  {version}: {}",
+            kinds
+                .iter()
+                .map(|k| if k.contains("resumed") {
+                    "resumed"
+                } else {
+                    "full"
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
-    println!("\n'DANGER: trust any server' accepts any certificate for any name: it only proves the peer holds");
+    println!(
+        "\n'DANGER: trust any server' accepts any certificate for any name: it only proves the peer holds"
+    );
     println!("the key it shows. Use it only towards a server whose origin is known and trusted.");
     Ok(())
 }
@@ -106,7 +191,11 @@ fn connect(config: &ClientConfig, name: &str, port: u16) -> Result<String> {
         "{}, {}, {}; answer {:?}",
         hs.version,
         hs.cipher_suite,
-        if hs.resumed { "resumed" } else { "full handshake" },
+        if hs.resumed {
+            "resumed"
+        } else {
+            "full handshake"
+        },
         answer.trim_end()
     ))
 }

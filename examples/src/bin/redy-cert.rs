@@ -61,13 +61,19 @@ impl Options {
         let mut opts = Self::default();
         let mut it = args.iter();
         while let Some(arg) = it.next() {
-            let mut value = || it.next().cloned().ok_or_else(|| format!("{arg} needs a value"));
+            let mut value = || {
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| format!("{arg} needs a value"))
+            };
             match arg.as_str() {
                 "--wid" => opts.wid = Some(value()?),
                 "--name" => opts.names.push(value()?),
                 "--out" => opts.out = Some(value()?.into()),
                 "--password" => opts.password = Some(value()?),
-                flag if flag.starts_with("--") => return Err(format!("unknown option {flag}\n{USAGE}").into()),
+                flag if flag.starts_with("--") => {
+                    return Err(format!("unknown option {flag}\n{USAGE}").into());
+                }
                 file => opts.positional.push(file.to_owned()),
             }
         }
@@ -84,7 +90,11 @@ impl Options {
 
 fn generate(opts: &Options) -> Result<()> {
     let wid: Wid = opts.wid.as_deref().ok_or("generate needs --wid")?.parse()?;
-    let names = opts.names.iter().map(|n| n.parse()).collect::<std::result::Result<Vec<SubjectName>, _>>()?;
+    let names = opts
+        .names
+        .iter()
+        .map(|n| n.parse())
+        .collect::<std::result::Result<Vec<SubjectName>, _>>()?;
     let out = opts.out.as_deref().ok_or("generate needs --out DIR")?;
     fs::create_dir_all(out)?;
     let now = SystemTime::now();
@@ -92,21 +102,34 @@ fn generate(opts: &Options) -> Result<()> {
     let key_path = out.join(format!("REDY-{wid}-CA.key"));
     let ca = if ca_path.exists() && key_path.exists() {
         let cert = Certificate::from_pem(&fs::read(&ca_path)?)?;
-        let key = parse_pem(&fs::read(&key_path)?)?.keys.into_iter().next().ok_or("no key in the CA key file")?;
+        let key = parse_pem(&fs::read(&key_path)?)?
+            .keys
+            .into_iter()
+            .next()
+            .ok_or("no key in the CA key file")?;
         println!("keeping CA      {}", ca_path.display());
         DeviceCa::from_parts(cert, key)?
     } else {
         let ca = DeviceCa::generate(&wid, now)?;
         fs::write(&ca_path, ca.certificate().to_pem())?;
         write_secret(&key_path, &ca.key().to_pem())?;
-        println!("created CA      {}  (export this one to other devices and servers)", ca_path.display());
-        println!("created CA key  {}  (keep it on this device)", key_path.display());
+        println!(
+            "created CA      {}  (export this one to other devices and servers)",
+            ca_path.display()
+        );
+        println!(
+            "created CA key  {}  (keep it on this device)",
+            key_path.display()
+        );
         ca
     };
     let server = ca.issue_server_certificate(&names, now)?;
     let server_path = out.join(SERVER_FILE_NAME);
     write_secret(&server_path, &server.to_pem())?;
-    println!("created server  {}  (certificate + CA + private key)", server_path.display());
+    println!(
+        "created server  {}  (certificate + CA + private key)",
+        server_path.display()
+    );
     print!("\n{}", server.certificate().details());
     Ok(())
 }
@@ -137,20 +160,31 @@ fn pin(opts: &Options) -> Result<()> {
 
 fn import_p12(opts: &Options) -> Result<()> {
     let path = opts.file()?;
-    let password = opts.password.clone().or_else(|| env::var("REDY_P12_PASSWORD").ok()).unwrap_or_default();
+    let password = opts
+        .password
+        .clone()
+        .or_else(|| env::var("REDY_P12_PASSWORD").ok())
+        .unwrap_or_default();
     let mut store = CertStore::new();
     let bytes = fs::read(path).map_err(|e| format!("{path}: {e}"))?;
     let entry = store.import_pkcs12("imported", &bytes, &password)?;
-    println!("{path}: {} certificate(s), {}", entry.certificates().len(), match entry.key() {
-        Some(_) => "with the private key of the first",
-        None => "no private key",
-    });
+    println!(
+        "{path}: {} certificate(s), {}",
+        entry.certificates().len(),
+        match entry.key() {
+            Some(_) => "with the private key of the first",
+            None => "no private key",
+        }
+    );
     for cert in entry.certificates() {
         println!("\n{}", cert.details());
     }
     if let Some(out) = &opts.out {
         fs::create_dir_all(out)?;
-        let stem = Path::new(path).file_stem().and_then(|s| s.to_str()).unwrap_or("imported");
+        let stem = Path::new(path)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("imported");
         let pem_path = out.join(format!("{stem}.pem"));
         match entry.key() {
             Some(_) => write_secret(&pem_path, &store.export_pem_with_key("imported")?)?,

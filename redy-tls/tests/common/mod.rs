@@ -1,5 +1,5 @@
 //! An in-memory client/server link and certificates made once per test binary.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared by several test binaries; a failed unwrap is a failed test
 
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
@@ -30,7 +30,8 @@ pub fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let now = SystemTime::now();
-        let names: Vec<SubjectName> = vec!["127.0.0.1".parse().unwrap(), "redy.local".parse().unwrap()];
+        let names: Vec<SubjectName> =
+            vec!["127.0.0.1".parse().unwrap(), "redy.local".parse().unwrap()];
         let ca = DeviceCa::generate(&"12345-67890".parse().unwrap(), now).unwrap();
         let other_ca = DeviceCa::generate(&"99999-00000".parse().unwrap(), now).unwrap();
         Fixture {
@@ -48,7 +49,9 @@ pub fn trust_ca() -> TrustPolicy {
 }
 
 pub fn server_config() -> ServerConfig {
-    ServerConfig::builder(fixture().server.clone()).build().unwrap()
+    ServerConfig::builder(fixture().server.clone())
+        .build()
+        .unwrap()
 }
 
 pub fn client_config(trust: TrustPolicy) -> ClientConfig {
@@ -65,11 +68,19 @@ pub struct Link {
 
 impl Link {
     pub fn new(client: TlsSession, server: TlsSession) -> Self {
-        Self { client, server, c2s: Vec::new(), s2c: Vec::new() }
+        Self {
+            client,
+            server,
+            c2s: Vec::new(),
+            s2c: Vec::new(),
+        }
     }
 
     pub fn connect(client: &ClientConfig, name: &str, server: &ServerConfig) -> Self {
-        let mut link = Self::new(TlsSession::client(client, name).unwrap(), TlsSession::server(server).unwrap());
+        let mut link = Self::new(
+            TlsSession::client(client, name).unwrap(),
+            TlsSession::server(server).unwrap(),
+        );
         link.pump();
         link
     }
@@ -160,7 +171,12 @@ pub fn drain_plaintext(session: &mut TlsSession) -> Vec<u8> {
 #[track_caller]
 pub fn assert_same(got: &[u8], want: &[u8]) {
     let first_diff = got.iter().zip(want).position(|(a, b)| a != b);
-    assert!(got == want, "got {} bytes, want {}; first difference at {first_diff:?}", got.len(), want.len());
+    assert!(
+        got == want,
+        "got {} bytes, want {}; first difference at {first_diff:?}",
+        got.len(),
+        want.len()
+    );
 }
 
 pub fn events(session: &mut TlsSession) -> Vec<Event> {
