@@ -1,8 +1,9 @@
-//! Sans-IO SMTP submission for redy — **skeleton**: the client arrives with its own issue.
+//! Sans-IO SMTP submission for redy (work in progress).
 //!
-//! This crate will hold, on `redy-tls` sessions, an SMTP submission client over implicit TLS
-//! (port 465) and STARTTLS (port 587, never falling back to clear text unless the caller asked
-//! for opportunistic mode), with AUTH PLAIN, LOGIN and XOAUTH2 only after TLS, pipelining, a
-//! streaming dot-stuffing body encoder, a message builder and provider presets.
+//! - [`message`]: builds RFC 5322 / MIME messages as a bounded stream of bytes;
+//! - [`providers`]: the manual's table of mail providers, as data.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod message;
+pub mod providers;

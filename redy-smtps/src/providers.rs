@@ -1,0 +1,1 @@
+//! Provider presets (being written).
