@@ -5,5 +5,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod address;
+mod body;
+mod capabilities;
+pub mod client;
+mod error;
 pub mod message;
 pub mod providers;
+pub mod reply;
+
+pub use address::{Address, MAX_ADDRESS};
+pub use body::{BodyEncoder, unstuff};
+pub use capabilities::{Capabilities, Mechanism};
+pub use client::{Credentials, Envelope, Event, Security, SmtpClient, SmtpConfig};
+pub use error::Error;
+pub use reply::{EnhancedCode, Reply, ReplyParser};
