@@ -12,11 +12,13 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, SystemTime};
 use std::{fs, thread};
 
+mod smtp;
+
 use redy_certs::{Certificate, DeviceCa, Identity, SpkiPin, TimeSource, TrustPolicy};
 use redy_examples::blocking::TlsStream;
 use redy_tls::{ClientConfig, ServerConfig, TlsSession, TlsVersion};
 
-type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+pub(crate) type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
@@ -153,6 +155,8 @@ fn main() -> Result<()> {
                 .join(", ")
         );
     }
+    smtp::run(identity, ca.certificate().clone())?;
+
     println!(
         "\n'DANGER: trust any server' accepts any certificate for any name: it only proves the peer holds"
     );
