@@ -188,3 +188,75 @@ impl SmtpConnection {
         }
     }
 }
+
+/// A [`Message`](redy_smtps::message::Message) as a `Read`, its attachments streamed from
+/// readers (files, usually) through the message encoder: nothing holds a whole attachment.
+pub struct MessageReader<'a> {
+    encoder: redy_smtps::message::MessageEncoder<'a>,
+    attachments: Vec<Box<dyn Read + 'a>>,
+    out: Vec<u8>,
+    pos: usize,
+    chunk: Vec<u8>,
+    pending: std::ops::Range<usize>,
+    done: bool,
+}
+
+impl<'a> MessageReader<'a> {
+    /// Reads `message`, taking attachment `n`'s content from `attachments[n]`.
+    pub fn new(
+        message: &'a redy_smtps::message::Message,
+        attachments: Vec<Box<dyn Read + 'a>>,
+    ) -> Self {
+        Self {
+            encoder: message.encoder(),
+            attachments,
+            out: Vec::with_capacity(CHUNK),
+            pos: 0,
+            chunk: vec![0; CHUNK],
+            pending: 0..0,
+            done: false,
+        }
+    }
+}
+
+impl Read for MessageReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use redy_smtps::message::Step;
+        loop {
+            if self.pos < self.out.len() {
+                let n = buf.len().min(self.out.len() - self.pos);
+                buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            if self.done {
+                return Ok(0);
+            }
+            self.out.clear();
+            self.pos = 0;
+            match self.encoder.next(&mut self.out, CHUNK) {
+                Step::Data => {}
+                Step::Done => self.done = true,
+                Step::NeedAttachment(i) => {
+                    if self.pending.is_empty() {
+                        let source = self.attachments.get_mut(i).ok_or_else(|| {
+                            io::Error::other(format!("no source for attachment {i}"))
+                        })?;
+                        let n = source.read(&mut self.chunk)?;
+                        match n {
+                            0 => self.encoder.attachment_end().map_err(io::Error::other)?,
+                            n => self.pending = 0..n,
+                        }
+                    }
+                    if !self.pending.is_empty() {
+                        let taken = self
+                            .encoder
+                            .attachment_data(&self.chunk[self.pending.clone()])
+                            .map_err(io::Error::other)?;
+                        self.pending.start += taken;
+                    }
+                }
+            }
+        }
+    }
+}

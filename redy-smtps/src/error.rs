@@ -81,6 +81,14 @@ pub enum Error {
         /// What is wrong.
         why: String,
     },
+    /// The message is larger than the server's announced SIZE limit.
+    #[error("message of {size} bytes exceeds the server's limit of {limit} bytes")]
+    TooLarge {
+        /// The message size.
+        size: u64,
+        /// The server's limit.
+        limit: u64,
+    },
     /// The server lacks an extension the message needs.
     #[error("the server does not support {0}, which this message needs")]
     Unsupported(&'static str),

@@ -17,6 +17,8 @@ pub mod reply;
 pub use address::{Address, MAX_ADDRESS};
 pub use body::{BodyEncoder, unstuff};
 pub use capabilities::{Capabilities, Mechanism};
-pub use client::{Credentials, Envelope, Event, Security, SmtpClient, SmtpConfig};
+pub use client::{
+    Credentials, Dsn, DsnNotify, DsnReturn, Envelope, Event, Security, SmtpClient, SmtpConfig,
+};
 pub use error::Error;
 pub use reply::{EnhancedCode, Reply, ReplyParser};

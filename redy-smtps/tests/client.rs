@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine;
 use fake::*;
 use proptest::prelude::*;
-use redy_smtps::{Credentials, Envelope, Error, Event, Security};
+use redy_smtps::{Credentials, Dsn, DsnNotify, DsnReturn, Envelope, Error, Event, Security};
 
 const BODY: &[u8] =
     b"Subject: test\r\n\r\nline one\n.hidden dot line\r\n..two dots\rlast line without end";
@@ -70,6 +70,55 @@ fn pipelined_message_arrives_intact_and_quit_closes() {
     s.pump().unwrap();
     assert_eq!(s.events.last(), Some(&Event::Closed));
     s.client.receive_eof(s.now).unwrap();
+}
+
+#[test]
+fn dsn_parameters_when_offered_and_size_checked_before_sending() {
+    let server = FakeServer::new(
+        false,
+        "220 mail.test\r\n",
+        ordinary(&["PIPELINING", "DSN", "SIZE 1000"]),
+    );
+    let mut s = Session::new(config(Security::InsecurePlainForLocalTests), server);
+    ready(&mut s);
+    let mut env = envelope(&["a@test"]);
+    env.dsn = Some(Dsn {
+        ret: Some(DsnReturn::Headers),
+        notify: vec![DsnNotify::Failure, DsnNotify::Delay],
+    });
+    env.size = Some(1001);
+    assert_eq!(
+        s.client.start_mail(&env, s.now),
+        Err(Error::TooLarge {
+            size: 1001,
+            limit: 1000
+        })
+    );
+    assert_eq!(
+        s.server.log.len(),
+        1,
+        "nothing sent for a message the server cannot take"
+    );
+    env.size = Some(100);
+    s.send(&env, b"hi").unwrap();
+    assert_eq!(
+        &commands(&s.server)[1..3],
+        [
+            "MAIL FROM:<device@test> SIZE=100 RET=HDRS",
+            "RCPT TO:<a@test> NOTIFY=FAILURE,DELAY"
+        ]
+    );
+
+    // Without DSN offered, nothing is added.
+    let server = FakeServer::new(false, "220 mail.test\r\n", ordinary(&[]));
+    let mut s = Session::new(config(Security::InsecurePlainForLocalTests), server);
+    ready(&mut s);
+    env.dsn = Some(Dsn::default());
+    s.send(&env, b"hi").unwrap();
+    assert_eq!(
+        &commands(&s.server)[1..3],
+        ["MAIL FROM:<device@test>", "RCPT TO:<a@test>"]
+    );
 }
 
 #[test]

@@ -139,6 +139,8 @@ enum Phase {
 #[derive(Debug)]
 struct Transaction {
     recipients: Vec<Address>,
+    /// DSN parameters added to every RCPT TO.
+    rcpt_suffix: String,
     accepted: usize,
     failure: Option<Reply>,
 }
@@ -328,9 +330,23 @@ impl SmtpClient {
         if utf8 && !self.caps.smtp_utf8 {
             return Err(Error::Unsupported("SMTPUTF8"));
         }
+        if let (Some(size), Some(limit)) = (envelope.size, self.caps.size)
+            && limit > 0
+            && size > limit
+        {
+            return Err(Error::TooLarge { size, limit });
+        }
         let mut mail = format!("MAIL FROM:<{}>", envelope.sender);
         if let (Some(size), Some(_)) = (envelope.size, self.caps.size) {
             mail.push_str(&format!(" SIZE={size}"));
+        }
+        let dsn = envelope.dsn.as_ref().filter(|_| self.caps.dsn);
+        if let Some(ret) = dsn.and_then(|d| d.ret) {
+            mail.push_str(if ret == DsnReturn::Full {
+                " RET=FULL"
+            } else {
+                " RET=HDRS"
+            });
         }
         if envelope.eight_bit && self.caps.eight_bit_mime {
             mail.push_str(" BODY=8BITMIME");
@@ -340,17 +356,26 @@ impl SmtpClient {
         }
         mail.push_str("\r\n");
         self.command(&mail, Expect::Mail, now);
-        if self.caps.pipelining {
-            for (i, rcpt) in envelope.recipients.iter().enumerate() {
-                self.command(&format!("RCPT TO:<{rcpt}>\r\n"), Expect::Rcpt(i), now);
+        let rcpt_suffix = match dsn.map(|d| d.notify.as_slice()) {
+            Some([]) => " NOTIFY=NEVER".to_owned(),
+            Some(notify) => {
+                let names: Vec<&str> = notify.iter().map(|n| n.keyword()).collect();
+                format!(" NOTIFY={}", names.join(","))
             }
-            self.command("DATA\r\n", Expect::Data, now);
-        }
+            None => String::new(),
+        };
         self.transaction = Some(Transaction {
             recipients: envelope.recipients.clone(),
+            rcpt_suffix,
             accepted: 0,
             failure: None,
         });
+        if self.caps.pipelining {
+            for i in 0..envelope.recipients.len() {
+                self.rcpt(i, now);
+            }
+            self.command("DATA\r\n", Expect::Data, now);
+        }
         self.phase = Phase::Envelope;
         Ok(())
     }
@@ -622,8 +647,7 @@ impl SmtpClient {
         }
         // Without pipelining, one RCPT at a time, each sent when the previous reply arrived.
         if !self.caps.pipelining {
-            let first = format!("RCPT TO:<{}>\r\n", tx.recipients[0]);
-            self.command(&first, Expect::Rcpt(0), now);
+            self.rcpt(0, now);
         }
     }
 
@@ -651,10 +675,7 @@ impl SmtpClient {
             return;
         }
         match (last, tx.accepted) {
-            (false, _) => {
-                let next = format!("RCPT TO:<{}>\r\n", tx.recipients[i + 1]);
-                self.command(&next, Expect::Rcpt(i + 1), now);
-            }
+            (false, _) => self.rcpt(i + 1, now),
             (true, 0) => {
                 tx.failure = Some(reply);
                 self.end_transaction(now);
@@ -702,6 +723,15 @@ impl SmtpClient {
         }
         self.command("RSET\r\n", Expect::Rset, now);
         self.phase = Phase::Ready;
+    }
+
+    fn rcpt(&mut self, i: usize, now: Instant) {
+        let Some(tx) = &self.transaction else { return };
+        let Some(address) = tx.recipients.get(i) else {
+            return;
+        };
+        let line = format!("RCPT TO:<{address}>{}\r\n", tx.rcpt_suffix);
+        self.command(&line, Expect::Rcpt(i), now);
     }
 
     fn command(&mut self, line: &str, expect: Expect, now: Instant) {
@@ -756,6 +786,48 @@ pub struct Envelope {
     pub eight_bit: bool,
     /// Headers need SMTPUTF8 (also set automatically for non-ASCII addresses).
     pub utf8: bool,
+    /// Delivery status notifications to ask for, when the server offers DSN.
+    pub dsn: Option<Dsn>,
+}
+
+/// RFC 3461 delivery status notification requests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Dsn {
+    /// What a bounce returns of the message (`RET`).
+    pub ret: Option<DsnReturn>,
+    /// When to notify (`NOTIFY`); empty means never.
+    pub notify: Vec<DsnNotify>,
+}
+
+/// `RET=FULL` or `RET=HDRS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DsnReturn {
+    /// The whole message.
+    Full,
+    /// Its headers only.
+    Headers,
+}
+
+/// One `NOTIFY` condition.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DsnNotify {
+    /// On successful delivery.
+    Success,
+    /// On failure.
+    Failure,
+    /// On delay.
+    Delay,
+}
+
+impl DsnNotify {
+    fn keyword(self) -> &'static str {
+        match self {
+            Self::Success => "SUCCESS",
+            Self::Failure => "FAILURE",
+            Self::Delay => "DELAY",
+        }
+    }
 }
 
 impl Envelope {
@@ -767,6 +839,7 @@ impl Envelope {
             size: None,
             eight_bit: false,
             utf8: false,
+            dsn: None,
         }
     }
 }
