@@ -77,32 +77,10 @@ fn check_domain(domain: &str) -> Result<(), MessageError> {
     if domain.len() > MAX_ID_DOMAIN {
         return refuse("longer than 253 octets");
     }
-    if let Some(literal) = domain.strip_prefix('[') {
-        return match literal.strip_suffix(']') {
-            Some(inner)
-                if !inner.is_empty()
-                    && inner
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ".:-".contains(c)) =>
-            {
-                Ok(())
-            }
-            _ => refuse("malformed address literal"),
-        };
+    match super::mailbox::domain_problem(domain, true) {
+        Some(why) => refuse(why),
+        None => Ok(()),
     }
-    if domain.is_empty() {
-        return refuse("empty");
-    }
-    if !domain
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
-        return refuse("only ASCII letters, digits, '-', '_' and '.' are allowed");
-    }
-    if domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
-        return refuse("empty label");
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -173,28 +173,35 @@ fn check_address(address: &str) -> Result<(), MessageError> {
     if !local.chars().all(|c| c == '.' || is_atext(c)) {
         return refuse("the local part has a special character (quoted local parts are refused)");
     }
+    match domain_problem(domain, false) {
+        Some(why) => refuse(why),
+        None => Ok(()),
+    }
+}
+
+/// Why `domain` is not a domain name or an address literal such as `[192.0.2.1]`, if it is not.
+/// With `ascii_only`, internationalised names are refused too (Message-IDs).
+pub(super) fn domain_problem(domain: &str, ascii_only: bool) -> Option<&'static str> {
     if let Some(literal) = domain.strip_prefix('[') {
-        return match literal.strip_suffix(']') {
-            Some(inner)
-                if !inner.is_empty()
-                    && inner
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ".:-".contains(c)) =>
-            {
-                Ok(())
-            }
-            _ => refuse("malformed address literal"),
-        };
+        let ok = literal.strip_suffix(']').is_some_and(|inner| {
+            !inner.is_empty()
+                && inner
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".:-".contains(c))
+        });
+        return (!ok).then_some("malformed address literal");
     }
-    let domain_char = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c) || !c.is_ascii();
-    if !domain.chars().all(domain_char)
-        || domain.starts_with('.')
-        || domain.ends_with('.')
-        || domain.contains("..")
-    {
-        return refuse("malformed domain");
+    let domain_char =
+        |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c) || (!ascii_only && !c.is_ascii());
+    if domain.is_empty() {
+        Some("empty domain")
+    } else if !domain.chars().all(domain_char) {
+        Some("malformed domain: only letters, digits, '-', '_' and '.'")
+    } else if domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
+        Some("malformed domain: empty label")
+    } else {
+        None
     }
-    Ok(())
 }
 
 #[cfg(test)]
