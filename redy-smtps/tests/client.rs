@@ -373,6 +373,70 @@ fn auth_login_answers_both_challenges() {
 }
 
 #[test]
+fn xoauth2_sends_the_token_and_reads_the_error_after_an_empty_line() {
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let token = b64("user=device@test\x01auth=Bearer good-token\x01\x01");
+    for (bearer, ok) in [("good-token", true), ("expired-token", false)] {
+        let mut inner = ordinary(&["AUTH XOAUTH2 PLAIN"]);
+        let token = token.clone();
+        let server = FakeServer::new(
+            true,
+            "220 mail.test\r\n",
+            Box::new(move |line: &str| match line {
+                l if l.starts_with("AUTH XOAUTH2 ") && l[13..] == token => {
+                    "235 2.7.0 Accepted\r\n".into()
+                }
+                l if l.starts_with("AUTH XOAUTH2 ") => "334 eyJzdGF0dXMiOiI0MDEifQ==\r\n".into(),
+                "" => "535 5.7.8 Username and Password not accepted\r\n".into(),
+                l => inner(l),
+            }),
+        );
+        let cfg = config(Security::ImplicitTls).credentials(Credentials::OAuth2 {
+            user: "device@test".into(),
+            token: bearer.into(),
+        });
+        let mut s = Session::new(cfg, server);
+        let result = s.pump();
+        match ok {
+            true => {
+                assert!(result.is_ok() && s.events.iter().any(|e| matches!(e, Event::Ready(_))))
+            }
+            false => {
+                assert!(
+                    matches!(result, Err(Error::AuthFailed(ref r)) if r.code() == 535),
+                    "{result:?}"
+                );
+                assert_eq!(
+                    s.server.log.last().map(|(l, _)| l.as_str()),
+                    Some(""),
+                    "empty line after the 334"
+                );
+            }
+        }
+    }
+    // A token is never offered to a server without XOAUTH2.
+    let server = FakeServer::new(true, "220 mail.test\r\n", ordinary(&["AUTH PLAIN LOGIN"]));
+    let cfg = config(Security::ImplicitTls).credentials(Credentials::OAuth2 {
+        user: "u".into(),
+        token: "t".into(),
+    });
+    let err = Session::new(cfg, server).pump().unwrap_err();
+    assert!(matches!(err, Error::NoAuthMechanism { .. }), "{err}");
+}
+
+#[test]
+fn noop_keeps_the_session_and_is_answered() {
+    let server = FakeServer::new(false, "220 mail.test\r\n", ordinary(&[]));
+    let mut s = Session::new(config(Security::InsecurePlainForLocalTests), server);
+    ready(&mut s);
+    s.client.noop(s.now).unwrap();
+    s.pump().unwrap();
+    assert_eq!(s.events.last(), Some(&Event::NoopDone));
+    s.send(&envelope(&["a@test"]), b"after noop").unwrap();
+    assert!(matches!(s.events.last(), Some(Event::Sent { .. })));
+}
+
+#[test]
 fn starttls_relearns_capabilities_and_credentials_wait_for_tls() {
     let mut inner = ordinary(&[]);
     let server = FakeServer::new(
