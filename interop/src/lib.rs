@@ -33,6 +33,8 @@ use redy_examples::blocking::TlsStream;
 use redy_tls::{ServerConfig, TlsSession};
 use tempfile::TempDir;
 
+pub mod smtp;
+
 /// The only address peers and tests listen and connect on.
 pub const LOCALHOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
 
