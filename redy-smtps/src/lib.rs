@@ -40,7 +40,7 @@
 //! assert_eq!(exchange(&mut client, b"")?, b"Subject: hi\r\n\r\n..leading dot\r\n.\r\n");
 //! exchange(&mut client, b"250 2.0.0 Ok: queued as 42\r\n")?;
 //! let events: Vec<Event> = std::iter::from_fn(|| client.poll_event()).collect();
-//! assert!(matches!(events.last(), Some(Event::Sent { reply }) if reply.code() == 250));
+//! assert!(matches!(events.last(), Some(Event::Sent { reply, .. }) if reply.code() == 250));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]

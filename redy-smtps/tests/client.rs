@@ -64,7 +64,7 @@ fn pipelined_message_arrives_intact_and_quit_closes() {
         .count();
     assert_eq!(recipients, 2);
     assert!(
-        matches!(s.events.last(), Some(Event::Sent { reply }) if reply.to_string().contains("queued as ABC123"))
+        matches!(s.events.last(), Some(Event::Sent { reply, .. }) if reply.to_string().contains("queued as ABC123"))
     );
     s.client.quit(s.now).unwrap();
     s.pump().unwrap();
@@ -122,6 +122,84 @@ fn dsn_parameters_when_offered_and_size_checked_before_sending() {
 }
 
 #[test]
+fn with_pipelining_the_next_message_follows_the_final_dot_and_events_name_their_message() {
+    let server = FakeServer::new(false, "220 mail.test\r\n", ordinary(&["PIPELINING"]));
+    let mut s = Session::new(config(Security::InsecurePlainForLocalTests), server);
+    ready(&mut s);
+    let first = s.client.start_mail(&envelope(&["a@test"]), s.now).unwrap();
+    s.pump().unwrap();
+    s.client.write_body(b"one", s.now).unwrap();
+    s.client.finish_body(s.now).unwrap();
+    // Without waiting for the final reply, the next message starts.
+    let second = s
+        .client
+        .start_mail(&envelope(&["reject@test", "b@test"]), s.now)
+        .unwrap();
+    assert_ne!(first, second);
+    s.pump().unwrap();
+    let flight = s
+        .server
+        .flights
+        .iter()
+        .rev()
+        .find(|f| f.starts_with(b"one"))
+        .unwrap();
+    assert_eq!(flight, b"one\r\n.\r\nMAIL FROM:<device@test>\r\nRCPT TO:<reject@test>\r\nRCPT TO:<b@test>\r\nDATA\r\n");
+    s.client.write_body(b"two", s.now).unwrap();
+    s.client.finish_body(s.now).unwrap();
+    s.client.quit(s.now).unwrap();
+    s.pump().unwrap();
+    let outcomes: Vec<String> = s
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Recipient { id, address, reply } => {
+                Some(format!("{id} {address} {}", reply.code()))
+            }
+            Event::Sent { id, .. } => Some(format!("{id} sent")),
+            Event::Failed { id, .. } => Some(format!("{id} failed")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            format!("{first} a@test 250"),
+            format!("{first} sent"),
+            format!("{second} reject@test 550"),
+            format!("{second} b@test 250"),
+            format!("{second} sent")
+        ]
+    );
+    assert_eq!(
+        s.server.messages,
+        [b"one\r\n".to_vec(), b"two\r\n".to_vec()]
+    );
+    assert_eq!(s.events.last(), Some(&Event::Closed));
+}
+
+#[test]
+fn without_pipelining_the_next_message_waits_for_the_final_reply() {
+    let server = FakeServer::new(false, "220 mail.test\r\n", ordinary(&[]));
+    let mut s = Session::new(config(Security::InsecurePlainForLocalTests), server);
+    ready(&mut s);
+    s.client.start_mail(&envelope(&["a@test"]), s.now).unwrap();
+    s.pump().unwrap();
+    s.client.write_body(b"one", s.now).unwrap();
+    s.client.finish_body(s.now).unwrap();
+    let err = s
+        .client
+        .start_mail(&envelope(&["a@test"]), s.now)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::NotNow { state, .. } if state.contains("final reply")),
+        "{err}"
+    );
+    s.pump().unwrap();
+    s.client.start_mail(&envelope(&["a@test"]), s.now).unwrap();
+}
+
+#[test]
 fn without_pipelining_commands_go_one_at_a_time() {
     let server = FakeServer::new(false, "220 mail.test\r\n", ordinary(&["8BITMIME"]));
     let mut s = Session::new(config(Security::InsecurePlainForLocalTests), server);
@@ -160,7 +238,9 @@ fn per_recipient_results_and_a_usable_session_after_failures() {
             .events
             .iter()
             .filter_map(|e| match e {
-                Event::Recipient { address, reply } => Some((address.to_string(), reply.code())),
+                Event::Recipient { address, reply, .. } => {
+                    Some((address.to_string(), reply.code()))
+                }
                 _ => None,
             })
             .collect();
@@ -174,7 +254,7 @@ fn per_recipient_results_and_a_usable_session_after_failures() {
         s.events.clear();
         s.send(&envelope(&["reject@test"]), BODY).unwrap();
         assert!(
-            matches!(s.events.last(), Some(Event::Failed { reply }) if reply.code() == 550),
+            matches!(s.events.last(), Some(Event::Failed { reply, .. }) if reply.code() == 550),
             "{:?}",
             s.events
         );
@@ -213,7 +293,7 @@ fn pipelined_data_accepted_without_recipients_is_ended_empty_and_reported_failed
     ready(&mut s);
     s.send(&envelope(&["reject@test"]), BODY).unwrap();
     assert!(
-        matches!(s.events.last(), Some(Event::Failed { reply }) if reply.code() == 550),
+        matches!(s.events.last(), Some(Event::Failed { reply, .. }) if reply.code() == 550),
         "{:?}",
         s.events
     );
@@ -256,7 +336,7 @@ fn refused_sender_fails_the_transaction_with_the_servers_text() {
     ready(&mut s);
     s.send(&envelope(&["a@test"]), BODY).unwrap();
     let failed = s.events.iter().find_map(|e| match e {
-        Event::Failed { reply } => Some(reply.to_string()),
+        Event::Failed { reply, .. } => Some(reply.to_string()),
         _ => None,
     });
     assert_eq!(

@@ -6,16 +6,20 @@ use base64::engine::general_purpose::STANDARD;
 use super::config::Credentials;
 use crate::{Capabilities, Error, Mechanism};
 
-/// The mechanism to use: the best one offered that fits the credentials.
-pub(super) fn choose(credentials: &Credentials, caps: &Capabilities) -> Result<Mechanism, Error> {
-    let preference: &[Mechanism] = match credentials {
-        Credentials::Password { .. } => &[Mechanism::Plain, Mechanism::Login],
-        Credentials::OAuth2 { .. } => &[Mechanism::XOAuth2],
+/// The mechanism to use: the first of `preference` the server offers that fits the credentials.
+pub(super) fn choose(
+    credentials: &Credentials,
+    preference: &[Mechanism],
+    caps: &Capabilities,
+) -> Result<Mechanism, Error> {
+    let fits = |m: &Mechanism| match credentials {
+        Credentials::Password { .. } => matches!(m, Mechanism::Plain | Mechanism::Login),
+        Credentials::OAuth2 { .. } => *m == Mechanism::XOAuth2,
     };
     preference
         .iter()
         .copied()
-        .find(|m| caps.auth.contains(m))
+        .find(|m| fits(m) && caps.auth.contains(m))
         .ok_or_else(|| Error::NoAuthMechanism {
             offered: match caps.auth.is_empty() {
                 true => "none".to_owned(),

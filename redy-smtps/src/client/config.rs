@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::Address;
+use crate::{Address, Mechanism};
 
 /// How the session is protected.
 #[non_exhaustive]
@@ -115,6 +115,9 @@ pub struct SmtpConfig {
     pub credentials: Option<Credentials>,
     /// Allows AUTH without TLS (only meaningful with the plain or opportunistic modes).
     pub allow_credentials_in_clear: bool,
+    /// AUTH mechanisms in order of preference (default: PLAIN, LOGIN, XOAUTH2); the first one
+    /// the server offers that fits the credentials is used.
+    pub auth_preference: Vec<Mechanism>,
     /// Reply timeouts.
     pub timeouts: Timeouts,
 }
@@ -129,6 +132,7 @@ impl SmtpConfig {
             ehlo_name: "localhost".to_owned(),
             credentials: None,
             allow_credentials_in_clear: false,
+            auth_preference: vec![Mechanism::Plain, Mechanism::Login, Mechanism::XOAuth2],
             timeouts: Timeouts::default(),
         }
     }

@@ -54,6 +54,8 @@ pub enum Event {
     Ready(Capabilities),
     /// The server's answer for one recipient; accepted when `reply.is_positive()`.
     Recipient {
+        /// The message, as numbered by [`SmtpClient::start_mail`].
+        id: u64,
         /// The recipient.
         address: Address,
         /// The server's reply.
@@ -64,11 +66,15 @@ pub enum Event {
     SendBody,
     /// The server accepted the message (final 2xx after the body): it is now responsible for it.
     Sent {
+        /// The message, as numbered by [`SmtpClient::start_mail`].
+        id: u64,
         /// The server's reply (often with a queue id).
         reply: Reply,
     },
     /// The message was not accepted; the session is ready for another.
     Failed {
+        /// The message, as numbered by [`SmtpClient::start_mail`].
+        id: u64,
         /// The reply that ended it (MAIL, the last RCPT, DATA or end of data).
         reply: Reply,
     },
@@ -89,7 +95,7 @@ enum Expect {
     Mail,
     Rcpt(usize),
     Data,
-    EndOfData,
+    EndOfData(u64),
     Rset,
     Noop,
     Quit,
@@ -106,7 +112,7 @@ impl Expect {
             Self::Mail => "the MAIL FROM reply",
             Self::Rcpt(_) => "an RCPT TO reply",
             Self::Data => "the DATA reply",
-            Self::EndOfData => "the reply to the end of data",
+            Self::EndOfData(_) => "the reply to the end of data",
             Self::Rset => "the RSET reply",
             Self::Noop => "the NOOP reply",
             Self::Quit => "the QUIT reply",
@@ -138,6 +144,7 @@ enum Phase {
 /// A message in progress.
 #[derive(Debug)]
 struct Transaction {
+    id: u64,
     recipients: Vec<Address>,
     /// DSN parameters added to every RCPT TO.
     rcpt_suffix: String,
@@ -157,6 +164,7 @@ pub struct SmtpClient {
     events: VecDeque<Event>,
     caps: Capabilities,
     transaction: Option<Transaction>,
+    next_id: u64,
     body: BodyEncoder,
     body_progress: Instant,
     handshake_started: Instant,
@@ -185,6 +193,7 @@ impl SmtpClient {
             events: VecDeque::new(),
             caps: Capabilities::default(),
             transaction: None,
+            next_id: 0,
             body: BodyEncoder::new(),
             body_progress: now,
             handshake_started: now,
@@ -272,7 +281,7 @@ impl SmtpClient {
         let wait = match expect {
             Expect::Greeting => t.greeting,
             Expect::Data => t.data_init,
-            Expect::EndOfData => t.end_of_data,
+            Expect::EndOfData(_) => t.end_of_data,
             _ => t.command,
         };
         Some(*since + wait)
@@ -312,10 +321,12 @@ impl SmtpClient {
         self.error.as_ref()
     }
 
-    /// Starts a message: MAIL FROM with SIZE / BODY=8BITMIME / SMTPUTF8 when the server offers
-    /// them and the message needs them, RCPT TO for each recipient and DATA — in one flight
-    /// when the server offers PIPELINING.
-    pub fn start_mail(&mut self, envelope: &Envelope, now: Instant) -> Result<(), Error> {
+    /// Starts a message and returns its number, which its events carry: MAIL FROM with SIZE /
+    /// BODY=8BITMIME / SMTPUTF8 / DSN when offered and needed, RCPT TO for each recipient and
+    /// DATA — in one flight when the server offers PIPELINING. With PIPELINING a message may
+    /// start while the previous one still awaits its final reply (RFC 2920 §3.1): its commands
+    /// then follow that message's final dot.
+    pub fn start_mail(&mut self, envelope: &Envelope, now: Instant) -> Result<u64, Error> {
         self.check()?;
         self.require(Phase::Ready, "start a message")?;
         if envelope.recipients.is_empty() || envelope.recipients.len() > MAX_RECIPIENTS {
@@ -364,7 +375,10 @@ impl SmtpClient {
             }
             None => String::new(),
         };
+        let id = self.next_id;
+        self.next_id += 1;
         self.transaction = Some(Transaction {
+            id,
             recipients: envelope.recipients.clone(),
             rcpt_suffix,
             accepted: 0,
@@ -377,7 +391,7 @@ impl SmtpClient {
             self.command("DATA\r\n", Expect::Data, now);
         }
         self.phase = Phase::Envelope;
-        Ok(())
+        Ok(id)
     }
 
     /// Hands over body bytes (after [`Event::SendBody`]); returns how many were taken, 0 while
@@ -397,7 +411,8 @@ impl SmtpClient {
         self.check()?;
         self.require(Phase::Body, "finish the body")?;
         self.body.finish(&mut self.outbox);
-        self.expect.push_back((Expect::EndOfData, now));
+        let id = self.transaction.take().map(|tx| tx.id).unwrap_or_default();
+        self.expect.push_back((Expect::EndOfData(id), now));
         self.phase = Phase::Submitted;
         Ok(())
     }
@@ -560,12 +575,13 @@ impl SmtpClient {
             Expect::Mail => self.on_mail(reply, now),
             Expect::Rcpt(i) => self.on_rcpt(i, reply, now),
             Expect::Data => self.on_data(reply, now),
-            Expect::EndOfData => {
-                self.transaction = None;
-                self.phase = Phase::Ready;
+            Expect::EndOfData(id) => {
+                if self.phase == Phase::Submitted {
+                    self.phase = self.idle_phase();
+                }
                 self.events.push_back(match reply.is_positive() {
-                    true => Event::Sent { reply },
-                    false => Event::Failed { reply },
+                    true => Event::Sent { id, reply },
+                    false => Event::Failed { id, reply },
                 });
             }
             Expect::Rset => {}
@@ -620,7 +636,7 @@ impl SmtpClient {
         if self.tls.is_none() && !self.config.allow_credentials_in_clear {
             return Err(Error::CredentialsWithoutTls);
         }
-        let mechanism = auth::choose(&credentials, &self.caps)?;
+        let mechanism = auth::choose(&credentials, &self.config.auth_preference, &self.caps)?;
         self.command(
             &auth::command(mechanism, &credentials),
             Expect::Auth(mechanism, 0),
@@ -662,7 +678,9 @@ impl SmtpClient {
             if reply.is_positive() {
                 tx.accepted += 1;
             }
+            let id = tx.id;
             self.events.push_back(Event::Recipient {
+                id,
                 address,
                 reply: reply.clone(),
             });
@@ -697,16 +715,14 @@ impl SmtpClient {
             // Pipelined DATA accepted although no recipient was (RFC 2920 §3.1): end it empty,
             // the server then refuses the transaction.
             (354, true) => {
+                let (id, failure) = (tx.id, tx.failure.take());
                 self.body.finish(&mut self.outbox);
-                self.expect.push_back((Expect::EndOfData, now));
-                self.phase = Phase::Submitted;
-                if let Some(failure) = tx.failure.take() {
-                    self.events.push_back(Event::Failed { reply: failure });
-                    // The reply to the empty body is only consumed, not reported again.
-                    self.expect.pop_back();
-                    self.expect.push_back((Expect::Rset, now));
-                    self.transaction = None;
-                    self.phase = Phase::Ready;
+                // The reply to the empty body is only consumed (as if to RSET), not reported.
+                self.expect.push_back((Expect::Rset, now));
+                self.transaction = None;
+                self.phase = self.idle_phase();
+                if let Some(reply) = failure {
+                    self.events.push_back(Event::Failed { id, reply });
                 }
             }
             _ => {
@@ -718,11 +734,25 @@ impl SmtpClient {
 
     /// Reports a failed transaction and resets the server's state.
     fn end_transaction(&mut self, now: Instant) {
-        if let Some(reply) = self.transaction.take().and_then(|tx| tx.failure) {
-            self.events.push_back(Event::Failed { reply });
+        if let Some(tx) = self.transaction.take()
+            && let Some(reply) = tx.failure
+        {
+            self.events.push_back(Event::Failed { id: tx.id, reply });
         }
         self.command("RSET\r\n", Expect::Rset, now);
-        self.phase = Phase::Ready;
+        self.phase = self.idle_phase();
+    }
+
+    /// Ready, or Submitted while a message still awaits its final reply.
+    fn idle_phase(&self) -> Phase {
+        match self
+            .expect
+            .iter()
+            .any(|(e, _)| matches!(e, Expect::EndOfData(_)))
+        {
+            true => Phase::Submitted,
+            false => Phase::Ready,
+        }
     }
 
     fn rcpt(&mut self, i: usize, now: Instant) {
@@ -743,11 +773,26 @@ impl SmtpClient {
         self.outbox.len()
     }
 
+    /// Checks that `action` fits the session's state. `Phase::Ready` means idle: no transaction
+    /// open and only RSET or (with PIPELINING) end-of-data replies outstanding.
     fn require(&self, phase: Phase, action: &'static str) -> Result<(), Error> {
-        if self.phase == phase && self.expect.iter().all(|(e, _)| *e == Expect::Rset) {
-            return Ok(());
-        }
-        if self.phase == phase && phase != Phase::Ready {
+        let ok = match phase {
+            Phase::Ready => {
+                let pending_end = self
+                    .expect
+                    .iter()
+                    .any(|(e, _)| matches!(e, Expect::EndOfData(_)));
+                matches!(self.phase, Phase::Ready | Phase::Submitted)
+                    && self.transaction.is_none()
+                    && self
+                        .expect
+                        .iter()
+                        .all(|(e, _)| matches!(e, Expect::Rset | Expect::EndOfData(_)))
+                    && (self.caps.pipelining || !pending_end)
+            }
+            other => self.phase == other,
+        };
+        if ok {
             return Ok(());
         }
         let state = match self.phase {
