@@ -4,6 +4,7 @@
 #   bash curl.sh install   # apt-get install curl (and ca-certificates), only when curl is missing
 #   bash curl.sh check     # exit 0 when `curl` runs
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../apt.sh"
 
 BIN=curl
 # ca-certificates: without it curl has no default CA bundle and fails with 77 instead of 60.
@@ -22,14 +23,7 @@ install() {
         echo "curl: already installed ($(curl --version | head -n1))"
         return 0
     fi
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "curl: '$BIN' is missing and installing it needs root: run 'apt-get install -y ${PKGS[*]}' as root" >&2
-        exit 1
-    fi
-    if [ -z "${REDY_APT_UPDATED:-}" ]; then
-        apt-get update
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
+    apt_install curl "${PKGS[@]}"
     check
 }
 

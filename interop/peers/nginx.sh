@@ -9,6 +9,7 @@
 # nginx's own and killing it stops everything. Everything nginx writes (pid, logs, temp files)
 # stays in WORKDIR. `GET /` answers "hello from nginx\n"; `GET /big` serves WORKDIR/big.bin.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../apt.sh"
 
 BIN=nginx
 # Debian 12 still ships the small nginx-light flavour (gone in Debian 13, where it is nginx).
@@ -34,18 +35,13 @@ install() {
         echo "nginx: already installed ($("$(find_bin)" -v 2>&1))"
         return 0
     fi
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "nginx: '$BIN' is missing and installing it needs root: run 'apt-get install -y $PKG' as root" >&2
-        exit 1
-    fi
-    if [ -z "${REDY_APT_UPDATED:-}" ]; then
-        apt-get update
-    fi
+    apt_require_root nginx "$PKG"
+    apt_update_once
     local pkg=$PKG
     if ! apt-cache show "$pkg" >/dev/null 2>&1; then
         pkg=nginx
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$pkg"
+    apt_install nginx "$pkg"
     # The package starts the nginx service (port 80) unless policy-rc.d forbids it, as it does in
     # Docker images. Tests run their own instances: stop the one the package may have started.
     if [ ! -x /usr/sbin/policy-rc.d ]; then

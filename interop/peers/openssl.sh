@@ -4,6 +4,7 @@
 #   bash openssl.sh install   # apt-get install openssl, only when the binary is missing
 #   bash openssl.sh check     # exit 0 when `openssl` runs
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../apt.sh"
 
 BIN=openssl
 PKG=openssl
@@ -21,14 +22,7 @@ install() {
         echo "openssl: already installed ($(openssl version))"
         return 0
     fi
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "openssl: '$BIN' is missing and installing it needs root: run 'apt-get install -y $PKG' as root" >&2
-        exit 1
-    fi
-    if [ -z "${REDY_APT_UPDATED:-}" ]; then
-        apt-get update
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$PKG"
+    apt_install openssl "$PKG"
     check
 }
 

@@ -22,6 +22,7 @@
 # Postfix's unprivileged processes (user postfix, and nobody for delivery) must be able to reach
 # WORKDIR: `run` makes WORKDIR itself 0755; its parent directories must be searchable by others.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../apt.sh"
 
 PKGS=(postfix libsasl2-modules sasl2-bin)
 POSTFIX=/usr/sbin/postfix
@@ -43,16 +44,10 @@ install() {
         echo "postfix: already installed (postfix $(/usr/sbin/postconf -d -h mail_version 2>/dev/null || echo '?'))"
         return 0
     fi
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "postfix: missing and installing it needs root: run 'apt-get install -y ${PKGS[*]}' as root" >&2
-        exit 1
-    fi
-    if [ -z "${REDY_APT_UPDATED:-}" ]; then
-        apt-get update
-    fi
+    apt_require_root postfix "${PKGS[@]}"
     # No /etc/postfix/main.cf and no service: tests run their own instances.
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
+    apt_install postfix "${PKGS[@]}"
     # The package starts a postfix service unless policy-rc.d forbids it (Docker images do).
     if [ ! -x /usr/sbin/policy-rc.d ]; then
         invoke-rc.d postfix stop >/dev/null 2>&1 || true

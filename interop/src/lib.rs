@@ -74,22 +74,26 @@ fn is_executable(path: &Path) -> bool {
 /// }
 /// ```
 pub fn require(tool: &str) -> bool {
-    if which(tool).is_some() {
-        return true;
-    }
+    which(tool).is_some() || missing_peer(tool)
+}
+
+/// What a test does when the peer `name` is missing: with `CI` or `REDY_REQUIRE_PEERS` set it
+/// panics (a CI run must not pass by skipping); otherwise it prints a loud `SKIPPED` line and
+/// returns false.
+pub fn missing_peer(name: &str) -> bool {
     let strict = ["CI", "REDY_REQUIRE_PEERS"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
     if strict {
         panic!(
-            "interop peer `{tool}` is not installed (required because CI or REDY_REQUIRE_PEERS is set): run `bash interop/setup.sh`"
+            "interop peer `{name}` is not installed (required because CI or REDY_REQUIRE_PEERS is set): run `bash interop/setup.sh`"
         );
     }
     // Straight to the process's stderr: libtest captures `eprintln!` of passing tests, and a
     // skipped test passes, so the line would never be seen.
     let _ = writeln!(
         io::stderr(),
-        "\n*** SKIPPED: needs {tool} (run bash interop/setup.sh) ***\n"
+        "\n*** SKIPPED: needs {name} (run bash interop/setup.sh) ***\n"
     );
     false
 }

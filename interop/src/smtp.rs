@@ -18,7 +18,7 @@
 //! and required before `MAIL`; any sender and recipient domain is accepted. Both advertise SIZE,
 //! 8BITMIME, SMTPUTF8 and PIPELINING. A peer is stopped, with all its processes, when dropped.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::thread;
@@ -66,22 +66,7 @@ pub fn require_aiosmtpd() -> bool {
         .arg("check")
         .status()
         .is_ok_and(|s| s.success());
-    if installed {
-        return true;
-    }
-    let strict = ["CI", "REDY_REQUIRE_PEERS"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
-    if strict {
-        panic!(
-            "interop peer aiosmtpd is not installed (required because CI or REDY_REQUIRE_PEERS is set): run `bash interop/setup.sh`"
-        );
-    }
-    let _ = writeln!(
-        io::stderr(),
-        "\n*** SKIPPED: needs aiosmtpd (run bash interop/setup.sh) ***\n"
-    );
-    false
+    installed || crate::missing_peer("aiosmtpd")
 }
 
 /// A fresh work directory for an SMTP peer, removed when dropped: on tmpfs (`/dev/shm`) when
