@@ -724,6 +724,19 @@ fn eof_before_221_is_an_error_and_after_it_is_not() {
         s.client.receive_eof(s.now),
         Err(Error::ConnectionClosed("the next reply"))
     );
+
+    // After 221 the server may drop the connection without TLS close_notify: a normal end.
+    let server = FakeServer::new(true, "220 mail.test\r\n", ordinary(&[]));
+    let mut s = Session::new(config(Security::ImplicitTls), server);
+    ready(&mut s);
+    s.client.quit(s.now).unwrap();
+    s.pump().unwrap();
+    assert_eq!(s.events.last(), Some(&Event::Closed));
+    assert!(
+        s.server.closed_by_client,
+        "our close_notify reached the server"
+    );
+    assert_eq!(s.client.receive_eof(s.now), Ok(()));
 }
 
 #[test]
