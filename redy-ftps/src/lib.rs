@@ -10,3 +10,5 @@
 //! - one FTP command and reply codec shared by both.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod codec;
