@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod command;
+pub mod listing;
 pub mod reply;
 
 /// What a codec refused, with the cause and the offending text (escaped, at most 80 characters).
