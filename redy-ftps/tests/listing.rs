@@ -499,6 +499,17 @@ fn dates_without_a_year_resolve_near_the_reference_time() {
 }
 
 #[test]
+fn absurd_reference_times_are_errors_not_panics() {
+    for now in [i64::MIN, i64::MAX, -1, 0] {
+        let result = parse_list_line(b"-rw-r--r-- 1 u g 1 Jan  1 00:00 f", now);
+        match now {
+            i64::MIN | i64::MAX => assert!(result.is_err(), "{now}"),
+            _ => assert!(result.unwrap().unwrap().modified.is_some()),
+        }
+    }
+}
+
+#[test]
 fn eight_bit_names_keep_their_bytes() {
     let mut line = b"-rw-r--r-- 1 u g 5 Nov 22 05:40 Messdaten-".to_vec();
     line.extend_from_slice(&[0xE4, 0xF6, 0xFC]); // "äöü" in Latin-1
@@ -977,6 +988,35 @@ proptest! {
         prop_assert_eq!(e.owner, Some(owner));
         // A numeric owner without a group reads as links + owner; a named one too.
         prop_assert_eq!(e.group, group);
+    }
+
+    #[test]
+    fn dos_list_lines_round_trip(
+        dir in any::<bool>(),
+        name in name_bytes().prop_filter("no leading blank", |n| !n[0].is_ascii_whitespace()),
+        size in any::<u64>(),
+        days in 0i64..36_500,
+        minute in 0i64..1440,
+        four_digit_year in any::<bool>(),
+        twelve_hour in any::<bool>(),
+    ) {
+        let t = Timestamp(days * 86_400 + minute * 60);
+        let (y, mo, d, h, mi, _) = t.to_utc();
+        let year = if four_digit_year { format!("{y}") } else { format!("{:02}", y % 100) };
+        let clock = if twelve_hour {
+            let h12 = if h % 12 == 0 { 12 } else { h % 12 };
+            format!("{h12:02}:{mi:02}{}", if h < 12 { "AM" } else { "PM" })
+        } else {
+            format!("{h:02}:{mi:02}")
+        };
+        let what = if dir { "      <DIR>         ".to_owned() } else { format!("{size:>20}") };
+        let mut line = format!("{mo:02}-{d:02}-{year}  {clock} {what} ").into_bytes();
+        line.extend_from_slice(&name);
+        let e = parse_list_line(&line, 0).unwrap().unwrap();
+        prop_assert_eq!(&e.raw_name, &name);
+        prop_assert_eq!(e.kind, if dir { EntryKind::Directory } else { EntryKind::File });
+        prop_assert_eq!(e.size, if dir { None } else { Some(size) });
+        prop_assert_eq!(e.modified, Some(t));
     }
 
     #[test]

@@ -767,7 +767,8 @@ fn mlsx_time(value: &str) -> Option<Timestamp> {
 /// The `MLSD` entry for `entry`, without a line end (append CRLF): the facts `type`, `size`,
 /// `modify`, `perm` from the entry's fields, `UNIX.owner`/`UNIX.group` from its owner and group
 /// unless its facts name an owner or group already, then its other facts, then a space and
-/// [`Entry::raw_name`]. It round-trips with [`parse_mlsx_line`].
+/// [`Entry::raw_name`]. It round-trips with [`parse_mlsx_line`]. A symlink target that cannot be
+/// a fact value (it holds `;` or a space) is left out: the type is then `OS.unix=slink`.
 pub fn format_mlsx(entry: &Entry) -> Result<Vec<u8>, ListingError> {
     let unformattable = |what, text: &str| ListingError::Unformattable {
         what,
