@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use redy_ftps::codec::listing::{
     Entry, EntryKind, LineSplitter, ListingError, MAX_LISTING_LINE, Timestamp, format_mlsx,
-    parse_list_line, parse_mlsx_line,
+    parse_list_line, parse_mlst_entry, parse_mlsx_line,
 };
 
 fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Timestamp {
@@ -688,6 +688,19 @@ fn mlsd_entries_from_rfc_3659_and_real_servers() {
     let e = mlsx("type=file;size=18446744073709551615;modify=20240229235959; big");
     assert_eq!(e.size, Some(u64::MAX));
     assert_eq!(e.modified, Some(utc(2024, 2, 29, 23, 59, 59)));
+}
+
+#[test]
+fn mlst_reply_entry_line() {
+    // RFC 3659 7.7.1: the reply's middle line, as the reply parser hands it over
+    let e = parse_mlst_entry(b" Type=file;Size=1024990;Perm=r; /tmp/cap60.pl198.tar.gz").unwrap();
+    assert_eq!(e.kind, EntryKind::File);
+    assert_eq!(e.size, Some(1_024_990));
+    assert_eq!(e.name, "/tmp/cap60.pl198.tar.gz");
+    assert!(matches!(
+        parse_mlst_entry(b"Type=file;Size=1; x"),
+        Err(ListingError::MalformedMlsx { .. })
+    ));
 }
 
 #[test]

@@ -566,9 +566,7 @@ fn parse_unix(line: &[u8], now: i64) -> Result<Entry, ListingError> {
     };
     let modified = match date {
         UnixDate::NoYear(m, d, h, mi) => resolve_year(m, d, h, mi, now),
-        UnixDate::Full(y, m, d, h, mi) => {
-            Some(Timestamp::from_utc(y, m, d, h, mi, 0).ok_or_else(|| bad("no such date"))?)
-        }
+        UnixDate::Full(y, m, d, h, mi) => Timestamp::from_utc(y, m, d, h, mi, 0),
     }
     .ok_or_else(|| bad("no such date"))?;
     let name_start = f[i + width - 1].1 + 1;
@@ -686,7 +684,7 @@ fn parse_dos(line: &[u8]) -> Result<Entry, ListingError> {
 /// Parses one `MLSD` entry (a trailing line end is ignored): `fact=value;...` then one space
 /// then the name, which is everything after it (spaces, leading ones too, and `;` included).
 /// Fact names are compared without case; unknown facts are kept in [`Entry::facts`]. For an
-/// `MLST` reply, pass the entry line without the one space that starts it.
+/// `MLST` reply, [`parse_mlst_entry`] takes the entry line as it comes.
 pub fn parse_mlsx_line(line: &[u8]) -> Result<Entry, ListingError> {
     let line = without_line_end(line);
     let bad = |why| ListingError::MalformedMlsx {
@@ -726,6 +724,18 @@ pub fn parse_mlsx_line(line: &[u8]) -> Result<Entry, ListingError> {
     }
     entry.facts = facts;
     Ok(entry)
+}
+
+/// Parses the entry line of an `MLST` reply (the middle line of `250-`...`250`), which starts
+/// with one space before the facts (RFC 3659 7.2); without that space it is refused.
+pub fn parse_mlst_entry(line: &[u8]) -> Result<Entry, ListingError> {
+    match line.strip_prefix(b" ") {
+        Some(entry) => parse_mlsx_line(entry),
+        None => Err(ListingError::MalformedMlsx {
+            line: shown(line),
+            why: "an MLST entry line starts with a space",
+        }),
+    }
 }
 
 fn mlsx_kind(value: &str) -> EntryKind {
