@@ -7,7 +7,8 @@
 #    openssl, nginx, curl, ... from Debian packages);
 # 2. checks formatting and clippy (-D warnings) with each crypto provider;
 # 3. runs the whole workspace's tests with the default provider (aws-lc-rs), then redy-certs
-#    and redy-tls again with ring.
+#    and redy-tls again with ring;
+# 4. builds every cargo-fuzz target and runs each briefly (fuzz/smoke.sh), failing on a crash.
 # REDY_REQUIRE_PEERS=1 makes an interop test whose peer is missing fail instead of skipping.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -32,5 +33,8 @@ cargo test --workspace --locked
 
 step "tests of redy-certs and redy-tls (ring)"
 cargo test -p redy-certs -p redy-tls --locked --no-default-features --features ring
+
+step "fuzz smoke (every target, ${FUZZ_SECONDS:-20} s each)"
+bash fuzz/smoke.sh
 
 step "all tests passed"

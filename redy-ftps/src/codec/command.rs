@@ -131,7 +131,10 @@ impl Command {
         Ok(match verb.as_str() {
             "USER" => Self::User(need(argument)?),
             "PASS" => Self::Pass(argument.unwrap_or_default()),
-            "AUTH" => Self::Auth(need(argument)?.trim().to_ascii_uppercase()),
+            "AUTH" => match need(argument)?.trim() {
+                "" => return Err(malformed(&verb, "needs an argument")),
+                mechanism => Self::Auth(mechanism.to_ascii_uppercase()),
+            },
             "PBSZ" => Self::Pbsz(number(argument)?),
             "PROT" => Self::Prot(match letter(argument)? {
                 'C' => ProtectionLevel::Clear,
@@ -373,6 +376,19 @@ mod tests {
                 verb: "SITE".into(),
                 argument: Some("CHMOD 644 x".into())
             })
+        );
+    }
+
+    #[test]
+    fn auth_with_only_blanks_is_refused() {
+        // Found by the ftp_command fuzz target: it parsed as AUTH "" and did not round-trip.
+        let err = Command::parse(b"AUTH \t\t\t\t\t\t").unwrap_err();
+        assert_eq!(
+            err,
+            CodecError::MalformedCommand {
+                verb: "AUTH".into(),
+                why: "needs an argument"
+            }
         );
     }
 
