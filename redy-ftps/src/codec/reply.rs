@@ -12,10 +12,12 @@ use nom::character::complete::char;
 use nom::combinator::{all_consuming, eof, map_res, rest, value};
 use nom::{IResult, Parser};
 
+use super::listing::{LineSplitter, MAX_LISTING_LINE};
 use super::{CodecError, shown};
 
-/// Longest reply line, CRLF included (long enough for any path a server echoes).
-pub const MAX_LINE: usize = 8192;
+/// Longest reply line, CRLF included (long enough for any path a server echoes); the same
+/// bounded framing as listings.
+pub const MAX_LINE: usize = MAX_LISTING_LINE;
 /// Longest reply (FEAT, HELP and STAT replies can be long).
 pub const MAX_REPLY: usize = 256 * 1024;
 /// Most lines in one reply.
@@ -103,7 +105,7 @@ impl fmt::Display for Reply {
 /// Frames and parses replies from a byte stream, whatever its chunking.
 #[derive(Debug, Default)]
 pub struct ReplyParser {
-    line: Vec<u8>,
+    splitter: LineSplitter,
     open: Option<u16>,
     lines: Vec<String>,
     size: usize,
@@ -115,23 +117,15 @@ impl ReplyParser {
     pub fn feed(&mut self, data: &[u8]) -> Result<(usize, Option<Reply>), CodecError> {
         let mut taken = 0;
         while taken < data.len() {
-            let rest = &data[taken..];
-            let room = MAX_LINE - self.line.len();
-            match rest.iter().take(room).position(|&b| b == b'\n') {
-                None if rest.len() >= room => {
-                    return Err(CodecError::LineTooLong { limit: MAX_LINE });
-                }
-                None => {
-                    self.line.extend_from_slice(rest);
-                    return Ok((data.len(), None));
-                }
-                Some(end) => {
-                    self.line.extend_from_slice(&rest[..=end]);
-                    taken += end + 1;
-                    if let Some(reply) = self.complete_line()? {
-                        return Ok((taken, Some(reply)));
-                    }
-                }
+            let (n, line) = self
+                .splitter
+                .feed(&data[taken..])
+                .map_err(|_| CodecError::LineTooLong { limit: MAX_LINE })?;
+            taken += n;
+            if let Some(line) = line
+                && let Some(reply) = self.complete_line(line)?
+            {
+                return Ok((taken, Some(reply)));
             }
         }
         Ok((taken, None))
@@ -139,15 +133,10 @@ impl ReplyParser {
 
     /// True when part of a reply has arrived but not its end.
     pub fn is_mid_reply(&self) -> bool {
-        !self.line.is_empty() || self.open.is_some()
+        self.splitter.is_mid_line() || self.open.is_some()
     }
 
-    fn complete_line(&mut self) -> Result<Option<Reply>, CodecError> {
-        let mut line = std::mem::take(&mut self.line);
-        line.pop();
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
+    fn complete_line(&mut self, line: Vec<u8>) -> Result<Option<Reply>, CodecError> {
         self.size += line.len() + 2;
         if self.size > MAX_REPLY || self.lines.len() >= MAX_LINES {
             return Err(CodecError::ReplyTooLong {
