@@ -1,0 +1,1 @@
+//! Uploading a local folder tree or a set of files.

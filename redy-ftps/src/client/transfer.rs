@@ -1,0 +1,689 @@
+//! Transfers: opening the data connection, the transfer command, the data itself, and the
+//! two conditions that complete it (the final reply and a well-ended data connection).
+
+use std::net::{IpAddr, SocketAddr, SocketAddrV4};
+use std::time::Instant;
+
+use redy_tls::TlsSession;
+
+use super::link::{End, Link, LinkEvent};
+use super::ops::Op;
+use super::{
+    Action, Channel, DataEnd, DataError, Error, Event, FtpClient, ListFormat, MAX_EVENTS, OpError,
+    Outcome, Security,
+};
+use crate::codec::address::{format_eprt, format_port, parse_epsv, parse_pasv};
+use crate::codec::command::Command;
+use crate::codec::listing::{LineSplitter, parse_list_line, parse_mlsx_line};
+use crate::codec::reply::Reply;
+
+/// What a transfer moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TransferKind {
+    /// A listing; `reference` (Unix seconds) dates `LIST` lines without a year.
+    List {
+        format: ListFormat,
+        reference: i64,
+    },
+    Download,
+    Upload,
+}
+
+/// Where a transfer stands on the control connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Waiting for the `EPSV` reply.
+    Epsv,
+    /// Waiting for the `PASV` reply.
+    Pasv,
+    /// Passive: waiting for the caller to connect.
+    Connecting,
+    /// Active: waiting for the caller's listening address.
+    Listening,
+    /// Waiting for the `PORT`/`EPRT` reply.
+    Port,
+    /// Waiting for the `REST` reply.
+    Rest,
+    /// The transfer command was sent.
+    Sent,
+}
+
+/// A running transfer.
+#[derive(Debug)]
+pub(crate) struct Transfer {
+    pub(super) kind: TransferKind,
+    command: Command,
+    offset: u64,
+    stage: Stage,
+    pub(super) channel: u64,
+    started: bool,
+    send_data_told: bool,
+    pub(super) data_received_told: bool,
+    pub(super) upload_finished: bool,
+    listing_done: bool,
+    final_reply: Option<Reply>,
+    pub(super) failure: Option<OpError>,
+    abor_pending: bool,
+    pub(super) bytes: u64,
+    lines: LineSplitter,
+}
+
+impl Transfer {
+    pub(crate) fn new(kind: TransferKind, command: Command, offset: u64) -> Self {
+        Self {
+            kind,
+            command,
+            offset,
+            stage: Stage::Epsv,
+            channel: 0,
+            started: false,
+            send_data_told: false,
+            data_received_told: false,
+            upload_finished: false,
+            listing_done: false,
+            final_reply: None,
+            failure: None,
+            abor_pending: false,
+            bytes: 0,
+            lines: LineSplitter::new(),
+        }
+    }
+}
+
+/// A data connection: asked for, open, or closing.
+#[derive(Debug)]
+pub(crate) struct DataChannel {
+    pub(super) number: u64,
+    pub(super) link: Option<Link>,
+    end: Option<End>,
+    pub(super) shut: bool,
+    pub(super) deadline: Option<(Instant, &'static str)>,
+}
+
+impl DataChannel {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.deadline.map(|(t, _)| t)
+    }
+}
+
+impl FtpClient {
+    /// Opens the data connection: `EPSV` (or `PASV`), or `Listen` in active mode.
+    pub(super) fn start_transfer(
+        &mut self,
+        id: u64,
+        mut t: Box<Transfer>,
+        now: Instant,
+    ) -> Result<(), Error> {
+        self.retire_data();
+        self.next_channel += 1;
+        t.channel = self.next_channel;
+        if self.config.data_connections == super::DataConnections::Active {
+            self.open_data(t.channel, now);
+            self.push_action(Action::Listen {
+                channel: Channel::Data(t.channel),
+            });
+            t.stage = Stage::Listening;
+        } else if self.epsv_refused {
+            self.send_command(&Command::Pasv, "the PASV reply", now)?;
+            t.stage = Stage::Pasv;
+        } else {
+            self.send_command(&Command::Epsv(None), "the EPSV reply", now)?;
+            t.stage = Stage::Epsv;
+        }
+        self.current = Some((id, Op::Transfer(t)));
+        Ok(())
+    }
+
+    /// Aborts the running transfer for `failure`: `ABOR` when its command was sent (the
+    /// server then answers the command and `ABOR`), at once otherwise.
+    pub(super) fn abort_transfer(&mut self, failure: OpError, now: Instant) -> Result<(), Error> {
+        let Some((id, Op::Transfer(mut t))) = self.take_transfer() else {
+            return Err(Error::Usage("no transfer is running"));
+        };
+        t.failure.get_or_insert(failure);
+        if t.stage == Stage::Sent && !t.abor_pending {
+            self.send_command(&Command::Abor, "the ABOR reply", now)?;
+            t.abor_pending = true;
+        }
+        self.drop_data();
+        self.current = Some((id, Op::Transfer(t)));
+        self.progress(now)
+    }
+
+    /// A control reply during a transfer.
+    pub(super) fn on_transfer_reply(
+        &mut self,
+        id: u64,
+        mut t: Box<Transfer>,
+        reply: Reply,
+        now: Instant,
+    ) -> Result<(), Error> {
+        let code = reply.code();
+        match t.stage {
+            _ if t.failure.is_some() && t.stage != Stage::Sent => {}
+            Stage::Epsv if code == 229 => match parse_epsv(reply.text()) {
+                Ok(port) => self.connect_passive(&mut t, port, None, now),
+                Err(e) => t.failure = Some(DataError::Address(e).into()),
+            },
+            Stage::Epsv if (500..600).contains(&code) => {
+                // Not known, or not for this address family: PASV from now on.
+                self.epsv_refused = true;
+                self.send_command(&Command::Pasv, "the PASV reply", now)?;
+                t.stage = Stage::Pasv;
+            }
+            Stage::Pasv if code == 227 => match parse_pasv(reply.text()) {
+                Ok(addr) => self.connect_passive(&mut t, addr.port(), Some(addr), now),
+                Err(e) => t.failure = Some(DataError::Address(e).into()),
+            },
+            Stage::Port | Stage::Rest if reply.is_positive() || reply.is_intermediate() => {
+                self.send_rest_or_command(&mut t, now)?;
+            }
+            Stage::Epsv | Stage::Pasv | Stage::Port | Stage::Rest => {
+                t.failure = Some(OpError::Refused(reply));
+            }
+            Stage::Connecting | Stage::Listening => {
+                return Err(Error::UnexpectedReply {
+                    waiting: "a data connection",
+                    reply,
+                });
+            }
+            Stage::Sent if t.abor_pending && t.final_reply.is_some() => t.abor_pending = false,
+            Stage::Sent if reply.is_preliminary() => {
+                // The transfer runs; the data connection's idle deadline watches it now.
+                t.started = true;
+                self.reply_deadline = None;
+            }
+            Stage::Sent => t.final_reply = Some(reply),
+        }
+        self.current = Some((id, Op::Transfer(t)));
+        self.progress(now)
+    }
+
+    /// Passive mode: asks the caller to connect, to the control connection's peer unless the
+    /// `PASV` address is trusted.
+    fn connect_passive(
+        &mut self,
+        t: &mut Transfer,
+        port: u16,
+        pasv: Option<SocketAddrV4>,
+        now: Instant,
+    ) {
+        let addr = match pasv {
+            Some(addr) if self.config.trust_pasv_address => SocketAddr::V4(addr),
+            _ => SocketAddr::new(self.config.server_addr.ip(), port),
+        };
+        self.open_data(t.channel, now);
+        self.push_action(Action::Connect {
+            channel: Channel::Data(t.channel),
+            addr,
+        });
+        t.stage = Stage::Connecting;
+    }
+
+    fn open_data(&mut self, number: u64, now: Instant) {
+        let deadline = Some((
+            now + self.config.timeouts.data_connect,
+            "the data connection",
+        ));
+        self.data = Some(DataChannel {
+            number,
+            link: None,
+            end: None,
+            shut: false,
+            deadline,
+        });
+    }
+
+    fn send_rest_or_command(&mut self, t: &mut Transfer, now: Instant) -> Result<(), Error> {
+        if t.offset > 0 && t.stage != Stage::Rest {
+            self.send_command(&Command::Rest(t.offset), "the REST reply", now)?;
+            t.stage = Stage::Rest;
+        } else {
+            self.send_command(&t.command, "the transfer's reply", now)?;
+            t.stage = Stage::Sent;
+        }
+        Ok(())
+    }
+
+    pub(super) fn data_listening(
+        &mut self,
+        n: u64,
+        addr: SocketAddr,
+        now: Instant,
+    ) -> Result<(), Error> {
+        let Some((id, Op::Transfer(mut t))) = self.take_transfer() else {
+            return Err(Error::Usage("no transfer is waiting for a listener"));
+        };
+        if t.channel != n || t.stage != Stage::Listening {
+            self.current = Some((id, Op::Transfer(t)));
+            return Err(Error::Usage(
+                "this data connection is not waiting for a listener",
+            ));
+        }
+        let command = match addr {
+            SocketAddr::V4(v4) => Command::Port(format_port(v4)),
+            SocketAddr::V6(_) => Command::Eprt(format_eprt(addr)),
+        };
+        self.send_command(&command, "the PORT reply", now)?;
+        t.stage = Stage::Port;
+        self.current = Some((id, Op::Transfer(t)));
+        Ok(())
+    }
+
+    pub(super) fn data_connected(
+        &mut self,
+        n: u64,
+        peer: SocketAddr,
+        now: Instant,
+    ) -> Result<(), Error> {
+        let link = match self.config.security {
+            Security::InsecurePlainFtp => Ok(Link::plain()),
+            _ => TlsSession::client(&self.tls, &self.config.server_name).map(Link::Tls),
+        };
+        let waiting = self
+            .data
+            .as_ref()
+            .is_some_and(|d| d.number == n && d.link.is_none());
+        let transfer = if waiting { self.take_transfer() } else { None };
+        let Some((id, Op::Transfer(mut t))) = transfer else {
+            // A connection nobody waits for any more.
+            self.push_action(Action::Close {
+                channel: Channel::Data(n),
+            });
+            return Ok(());
+        };
+        let Some(d) = self.data.as_mut() else {
+            self.current = Some((id, Op::Transfer(t)));
+            return Ok(());
+        };
+        match link {
+            Ok(link) => d.link = Some(link),
+            Err(e) => t.failure = Some(DataError::Tls(e).into()),
+        }
+        d.deadline = Some((
+            now + self.config.timeouts.data_connect,
+            "the data connection's TLS handshake",
+        ));
+        if t.stage == Stage::Connecting {
+            self.send_rest_or_command(&mut t, now)?;
+        } else if peer.ip() != self.config.server_addr.ip()
+            && !is_loopback_pair(peer.ip(), self.config.server_addr.ip())
+        {
+            t.failure = Some(DataError::ForeignPeer(peer).into());
+        }
+        self.current = Some((id, Op::Transfer(t)));
+        self.progress(now)
+    }
+
+    pub(super) fn data_failed(
+        &mut self,
+        n: u64,
+        error: DataError,
+        now: Instant,
+    ) -> Result<(), Error> {
+        if let Some((_, Op::Transfer(t))) = &mut self.current
+            && t.channel == n
+        {
+            t.failure.get_or_insert(error.into());
+        }
+        self.progress(now)
+    }
+
+    /// Bytes received on data connection `n`.
+    pub(super) fn receive_data(
+        &mut self,
+        n: u64,
+        data: &[u8],
+        now: Instant,
+    ) -> Result<usize, Error> {
+        let idle = self.config.timeouts.data_idle;
+        let Some(d) = self.data.as_mut().filter(|d| d.number == n) else {
+            if let Some(link) = self
+                .retiring
+                .iter_mut()
+                .find(|d| d.number == n)
+                .and_then(|d| d.link.as_mut())
+            {
+                let _ = link.receive(data);
+                let len = link.plaintext().map(<[u8]>::len).unwrap_or(0);
+                link.consume(len);
+            }
+            return Ok(data.len());
+        };
+        let Some(link) = d.link.as_mut() else {
+            return Ok(data.len());
+        };
+        let taken = match link.receive(data) {
+            Ok(taken) => taken,
+            Err(e) => {
+                self.data_tls_error(n, e);
+                data.len()
+            }
+        };
+        if let Some(d) = self
+            .data
+            .as_mut()
+            .filter(|d| d.link.as_ref().is_some_and(Link::is_established))
+        {
+            d.deadline = Some((now + idle, "data on the data connection"));
+        }
+        self.progress(now)?;
+        Ok(taken)
+    }
+
+    pub(super) fn data_eof(&mut self, n: u64, now: Instant) -> Result<(), Error> {
+        if let Some(link) = self
+            .data
+            .as_mut()
+            .filter(|d| d.number == n)
+            .and_then(|d| d.link.as_mut())
+        {
+            if let Err(e) = link.receive_eof() {
+                self.data_tls_error(n, e);
+            }
+        } else {
+            self.retiring.retain(|d| d.number != n);
+            self.data_failed(n, DataError::Closed, now)?;
+        }
+        self.progress(now)
+    }
+
+    fn data_tls_error(&mut self, n: u64, e: redy_tls::Error) {
+        let error = match e {
+            redy_tls::Error::HandshakeEof => DataError::ReuseRequired(
+                "the server closed the data connection during the TLS handshake, as servers that \
+                 require session reuse do with data connections that do not resume"
+                    .into(),
+            ),
+            e => DataError::Tls(e),
+        };
+        if let Some((_, Op::Transfer(t))) = &mut self.current
+            && t.channel == n
+        {
+            t.failure.get_or_insert(error.into());
+        }
+    }
+
+    pub(super) fn data_advanced(
+        &mut self,
+        n: u64,
+        written: usize,
+        now: Instant,
+    ) -> Result<(), Error> {
+        let idle = self.config.timeouts.data_idle;
+        self.retiring.retain_mut(|d| {
+            let flushed = d.number == n && d.link.as_ref().is_some_and(Link::is_flushed);
+            if flushed {
+                self.actions.push_back(Action::Close {
+                    channel: Channel::Data(n),
+                });
+            }
+            !flushed
+        });
+        if let Some(d) = self.data.as_mut().filter(|d| d.number == n) {
+            if written > 0 && d.link.as_ref().is_some_and(Link::is_established) {
+                d.deadline = Some((now + idle, "data on the data connection"));
+            }
+            let upload_finished =
+                matches!(&self.current, Some((_, Op::Transfer(t))) if t.upload_finished);
+            if upload_finished && !d.shut && d.link.as_ref().is_some_and(Link::is_flushed) {
+                d.shut = true;
+                self.actions.push_back(Action::Shutdown {
+                    channel: Channel::Data(n),
+                });
+            }
+        }
+        self.progress(now)
+    }
+
+    pub(super) fn data_link(&mut self, n: u64) -> Option<&mut Link> {
+        match self.data.as_mut().filter(|d| d.number == n) {
+            Some(d) => d.link.as_mut(),
+            None => self
+                .retiring
+                .iter_mut()
+                .find(|d| d.number == n)?
+                .link
+                .as_mut(),
+        }
+    }
+
+    pub(super) fn data_timeout(&mut self, now: Instant) -> Result<(), Error> {
+        let Some(d) = self.data.as_mut() else {
+            return Ok(());
+        };
+        match d.deadline {
+            Some((deadline, what)) if now >= deadline => {
+                d.deadline = None;
+                self.abort_transfer(DataError::Timeout(what).into(), now)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Moves the running transfer on after anything happened: data connection events,
+    /// listing lines, `SendData`, then completion or failure.
+    pub(super) fn progress(&mut self, now: Instant) -> Result<(), Error> {
+        let Some((id, Op::Transfer(mut t))) = self.take_transfer() else {
+            return Ok(());
+        };
+        let data_end = self.config.data_end;
+        if let Some(d) = self.data.as_mut().filter(|d| d.number == t.channel)
+            && let Some(link) = d.link.as_mut()
+        {
+            while let Some(event) = link.poll_event() {
+                let end = match event {
+                    LinkEvent::Handshake(info) => {
+                        self.events.push_back(Event::DataTls { id, info });
+                        continue;
+                    }
+                    LinkEvent::Ended(End::Truncated)
+                        if data_end == DataEnd::AcceptEofWithoutCloseNotify =>
+                    {
+                        End::Clean
+                    }
+                    LinkEvent::Ended(end) => end,
+                };
+                d.end.get_or_insert(end);
+                if end == End::Truncated && t.kind != TransferKind::Upload {
+                    t.failure
+                        .get_or_insert(DataError::Truncated { bytes: t.bytes }.into());
+                }
+            }
+        }
+        if t.failure.is_some() && t.abor_pending {
+            // Wait for the replies to the transfer command and to ABOR.
+        } else if let Some(failure) = t.failure.clone() {
+            if t.stage == Stage::Sent && t.final_reply.is_none() {
+                self.drop_data();
+                self.current = Some((id, Op::Transfer(t)));
+                return Ok(());
+            }
+            if t.stage != Stage::Sent && self.reply_deadline.is_some() {
+                // A reply to EPSV, PASV, PORT or REST is still due.
+                self.current = Some((id, Op::Transfer(t)));
+                return Ok(());
+            }
+            self.drop_data();
+            // vsftpd's 522 names the cause better than what the data connection saw.
+            let failure = match &t.final_reply {
+                Some(r) if r.code() == 522 => DataError::ReuseRequired(r.to_string()).into(),
+                _ => failure,
+            };
+            return self.finish(id, Err(failure), now);
+        }
+        self.tell_caller(id, &mut t);
+        match t.final_reply.clone() {
+            Some(reply) if reply.code() == 522 => {
+                self.drop_data();
+                return self.finish(
+                    id,
+                    Err(DataError::ReuseRequired(reply.to_string()).into()),
+                    now,
+                );
+            }
+            Some(reply) if !reply.is_positive() => {
+                self.drop_data();
+                return self.finish(id, Err(OpError::Refused(reply)), now);
+            }
+            Some(reply) if self.data_complete(&mut t) => {
+                self.retire_data();
+                let bytes = t.bytes;
+                return self.finish(id, Ok(Outcome::Transferred { reply, bytes }), now);
+            }
+            None if t.stage == Stage::Sent
+                && self.reply_deadline.is_none()
+                && self.data_complete(&mut t) =>
+            {
+                self.reply_deadline = Some((
+                    now + self.config.timeouts.reply,
+                    "the transfer's final reply",
+                ));
+            }
+            _ => {}
+        }
+        self.current = Some((id, Op::Transfer(t)));
+        Ok(())
+    }
+
+    /// `SendData`, `DataReceived` and listing entries.
+    fn tell_caller(&mut self, id: u64, t: &mut Transfer) {
+        let Some(link) = self
+            .data
+            .as_mut()
+            .filter(|d| d.number == t.channel)
+            .and_then(|d| d.link.as_mut())
+        else {
+            return;
+        };
+        match t.kind {
+            TransferKind::Upload if t.started && link.is_established() && !t.send_data_told => {
+                t.send_data_told = true;
+                self.events.push_back(Event::SendData { id });
+            }
+            TransferKind::Download
+                if !t.data_received_told && link.plaintext().is_ok_and(|p| !p.is_empty()) =>
+            {
+                t.data_received_told = true;
+                self.events.push_back(Event::DataReceived { id });
+            }
+            TransferKind::List { format, reference } => {
+                while self.events.len() < MAX_EVENTS {
+                    let Ok(plaintext) = link.plaintext() else {
+                        break;
+                    };
+                    if plaintext.is_empty() {
+                        break;
+                    }
+                    match t.lines.feed(plaintext) {
+                        Ok((n, line)) => {
+                            link.consume(n);
+                            t.bytes += n as u64;
+                            if let Some(line) = line {
+                                self.events
+                                    .extend(listing_event(id, format, reference, &line));
+                            }
+                        }
+                        Err(e) => {
+                            t.failure.get_or_insert(DataError::Listing(e).into());
+                            break;
+                        }
+                    }
+                }
+                let drained = link.plaintext().is_ok_and(<[u8]>::is_empty);
+                if drained
+                    && !t.listing_done
+                    && self
+                        .data
+                        .as_ref()
+                        .is_some_and(|d| d.end == Some(End::Clean))
+                {
+                    t.listing_done = true;
+                    if let Some(line) = t.lines.finish() {
+                        self.events
+                            .extend(listing_event(id, format, reference, &line));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn data_complete(&mut self, t: &mut Transfer) -> bool {
+        let Some(d) = self.data.as_mut().filter(|d| d.number == t.channel) else {
+            return false;
+        };
+        match t.kind {
+            TransferKind::Upload => t.upload_finished && d.shut,
+            TransferKind::List { .. } => t.listing_done,
+            TransferKind::Download => {
+                d.end == Some(End::Clean)
+                    && d.link
+                        .as_mut()
+                        .is_some_and(|l| l.plaintext().is_ok_and(<[u8]>::is_empty))
+            }
+        }
+    }
+
+    /// Ends the current data connection well: close_notify, then `Close` once it is sent.
+    pub(super) fn retire_data(&mut self) {
+        let Some(mut d) = self.data.take() else {
+            return;
+        };
+        d.deadline = None;
+        match d.link.as_mut() {
+            Some(link) if !d.shut => {
+                link.close();
+                self.retiring.push(d);
+                // Keep at most a few; an old one that never flushed is just closed.
+                while self.retiring.len() > 4 {
+                    let old = self.retiring.remove(0);
+                    self.actions.push_back(Action::Close {
+                        channel: Channel::Data(old.number),
+                    });
+                }
+            }
+            _ => self.actions.push_back(Action::Close {
+                channel: Channel::Data(d.number),
+            }),
+        }
+    }
+
+    /// The running operation when it is a transfer (the caller puts it back).
+    fn take_transfer(&mut self) -> Option<(u64, Op)> {
+        self.current
+            .take_if(|(_, op)| matches!(op, Op::Transfer(_)))
+    }
+
+    /// Drops the current data connection at once (after a failure).
+    fn drop_data(&mut self) {
+        if let Some(d) = self.data.take() {
+            self.push_action(Action::Close {
+                channel: Channel::Data(d.number),
+            });
+        }
+    }
+}
+
+/// A listing line as an event (`None` for blank and `total` lines).
+fn listing_event(id: u64, format: ListFormat, reference: i64, line: &[u8]) -> Option<Event> {
+    let parsed = match format {
+        ListFormat::Names if line.iter().all(u8::is_ascii_whitespace) => return None,
+        ListFormat::Names => {
+            let name = String::from_utf8_lossy(line).into_owned();
+            return Some(Event::Name { id, name });
+        }
+        ListFormat::List => parse_list_line(line, reference),
+        ListFormat::Mlsd if line.is_empty() => return None,
+        ListFormat::Mlsd => parse_mlsx_line(line).map(Some),
+    };
+    match parsed {
+        Ok(entry) => entry.map(|entry| Event::Entry { id, entry }),
+        Err(error) => Some(Event::BadEntry { id, error }),
+    }
+}
+
+/// 127.0.0.1 and ::1 (or two loopback addresses) are the same host.
+fn is_loopback_pair(a: IpAddr, b: IpAddr) -> bool {
+    a.is_loopback() && b.is_loopback()
+}
