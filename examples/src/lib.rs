@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod blocking;
+pub mod cli;
 pub mod ftp;
 pub mod smtp;
 

@@ -11,13 +11,14 @@
 //! Each recipient's result is printed; the exit status is non-zero, with the server's reply, when
 //! the message is not accepted.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Read};
 use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use redy_certs::{SpkiPin, TrustPolicy};
+use redy_certs::TrustPolicy;
+use redy_examples::cli::{authority, trust_flag};
 use redy_examples::smtp::{MessageReader, SmtpConnection};
 use redy_smtps::message::{Attachment, Mailbox, Message, MessageId};
 use redy_smtps::{Address, Credentials, Envelope, Security, SmtpConfig, providers};
@@ -73,27 +74,14 @@ fn parse_args() -> Result<Args> {
             "--bcc" => args.bcc.push(value()?),
             "--subject" => args.subject = value()?,
             "--attach" => args.attach.push(value()?),
-            "--ca" => {
-                let pem = fs::read(value()?)?;
-                let certs = redy_certs::parse_pem(&pem)?.certificates;
-                args.trust = Some(TrustPolicy::CaCertificates(certs));
-            }
-            "--pin" => args.trust = Some(TrustPolicy::SpkiPins(vec![value()?.parse::<SpkiPin>()?])),
-            "--trust-server" => {
-                eprintln!(
-                    "smtps-send: WARNING: --trust-server accepts ANY certificate: the server is not authenticated"
-                );
-                args.trust = Some(TrustPolicy::DangerousTrustAnyServer);
-            }
-            "--tls-max" => {
-                args.tls_max = Some(match value()?.as_str() {
-                    "1.2" => TlsVersion::Tls12,
-                    "1.3" => TlsVersion::Tls13,
-                    other => return Err(format!("--tls-max takes 1.2 or 1.3, not {other}").into()),
-                })
-            }
             "-h" | "--help" => return Err(USAGE.into()),
-            other => return Err(format!("unknown argument {other}\n{USAGE}").into()),
+            other => {
+                let mut value = || value().map_err(|e| e.to_string());
+                match trust_flag("smtps-send", other, &mut value, &mut args.trust, &mut args.tls_max) {
+                    Some(result) => result?,
+                    None => return Err(format!("unknown argument {other}\n{USAGE}").into()),
+                }
+            }
         }
     }
     Ok(args)
@@ -109,27 +97,12 @@ fn endpoint(args: &Args) -> Result<(Security, String, u16, String)> {
                 return Err(format!("--url must start with smtps:// or smtp://, not {url}").into());
             }
         };
-        let rest = rest.trim_end_matches('/');
-        let (userinfo, hostport) = rest.rsplit_once('@').ok_or("--url needs USER@HOST")?;
-        let (user, password) = match userinfo.split_once(':') {
-            Some((u, p)) => (u, Some(percent_decode(p))),
-            None => (userinfo, None),
-        };
+        let (user, password, host, port) =
+            authority(rest.trim_end_matches('/'), security.default_port())?;
         if let Some(password) = password {
             let _ = URL_PASSWORD.set(password);
         }
-        let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || p.parse::<u16>().is_ok() => {
-                (h.to_owned(), p.parse()?)
-            }
-            _ => (hostport.to_owned(), security.default_port()),
-        };
-        return Ok((
-            security,
-            host.trim_matches(['[', ']']).to_owned(),
-            port,
-            percent_decode(user),
-        ));
+        return Ok((security, host, port, user));
     }
     let name = args.provider.as_deref().ok_or(USAGE)?;
     let provider = providers::provider(name).ok_or_else(|| format!("unknown provider {name}"))?;
@@ -150,29 +123,6 @@ fn endpoint(args: &Args) -> Result<(Security, String, u16, String)> {
 /// A password given in `--url`, used when `REDY_SMTP_PASSWORD` is not set.
 static URL_PASSWORD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match (
-            bytes[i],
-            bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()),
-        ) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 fn content_type(path: &str) -> &'static str {
     match path

@@ -489,6 +489,11 @@ impl FtpClient {
                     t.failure
                         .get_or_insert(DataError::Truncated { bytes: t.bytes }.into());
                 }
+                // Answer the server's close_notify at once: vsftpd waits for ours before it
+                // sends 226.
+                if end == End::Clean && t.kind != TransferKind::Upload {
+                    link.close();
+                }
             }
         }
         if t.failure.is_some() && t.abor_pending {

@@ -1,0 +1,112 @@
+//! What the example binaries' command lines share: trust flags and URL pieces.
+
+use std::fs;
+
+use redy_certs::{SpkiPin, TrustPolicy};
+use redy_tls::TlsVersion;
+
+/// Parses a trust or TLS flag the binaries share (`--ca FILE`, `--pin sha256//…`,
+/// `--trust-server`, `--tls-max 1.2`); `None` when `flag` is not one of them.
+pub fn trust_flag(
+    program: &str,
+    flag: &str,
+    value: &mut dyn FnMut() -> Result<String, String>,
+    trust: &mut Option<TrustPolicy>,
+    tls_max: &mut Option<TlsVersion>,
+) -> Option<Result<(), String>> {
+    let result = match flag {
+        "--ca" => value().and_then(|file| {
+            let pem = fs::read(&file).map_err(|e| format!("{file}: {e}"))?;
+            let certs = redy_certs::parse_pem(&pem).map_err(|e| format!("{file}: {e}"))?;
+            *trust = Some(TrustPolicy::CaCertificates(certs.certificates));
+            Ok(())
+        }),
+        "--pin" => value().and_then(|pin| {
+            let pin = pin.parse::<SpkiPin>().map_err(|e| e.to_string())?;
+            *trust = Some(TrustPolicy::SpkiPins(vec![pin]));
+            Ok(())
+        }),
+        "--trust-server" => {
+            eprintln!(
+                "{program}: WARNING: --trust-server accepts ANY certificate: the server is not authenticated"
+            );
+            *trust = Some(TrustPolicy::DangerousTrustAnyServer);
+            Ok(())
+        }
+        "--tls-max" => value().and_then(|v| {
+            *tls_max = Some(match v.as_str() {
+                "1.2" => TlsVersion::Tls12,
+                "1.3" => TlsVersion::Tls13,
+                other => return Err(format!("--tls-max takes 1.2 or 1.3, not {other}")),
+            });
+            Ok(())
+        }),
+        _ => return None,
+    };
+    Some(result)
+}
+
+/// A URL's `user[:password]@host[:port]` part: (user, password, host, port), percent-decoded,
+/// IPv6 brackets removed.
+pub fn authority(hostport_user: &str, default_port: u16) -> Result<(String, Option<String>, String, u16), String> {
+    let (userinfo, hostport) = hostport_user
+        .rsplit_once('@')
+        .ok_or("the URL needs USER@HOST")?;
+    let (user, password) = match userinfo.split_once(':') {
+        Some((u, p)) => (u, Some(percent_decode(p))),
+        None => (userinfo, None),
+    };
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || p.parse::<u16>().is_ok() => {
+            (h, p.parse().map_err(|_| format!("bad port {p}"))?)
+        }
+        _ => (hostport, default_port),
+    };
+    Ok((
+        percent_decode(user),
+        password,
+        host.trim_matches(['[', ']']).to_owned(),
+        port,
+    ))
+}
+
+/// `%XX` escapes decoded (invalid ones kept as they are).
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+        match (bytes[i], escaped) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorities() {
+        assert_eq!(
+            authority("plc%40site:p%3Aw@ftp.example.com:2121", 990).unwrap(),
+            ("plc@site".into(), Some("p:w".into()), "ftp.example.com".into(), 2121)
+        );
+        assert_eq!(
+            authority("plc@[::1]", 21).unwrap(),
+            ("plc".into(), None, "::1".into(), 21)
+        );
+        assert!(authority("nohost", 21).is_err());
+    }
+}
