@@ -114,9 +114,11 @@ impl Transport {
         Ok(wrote)
     }
 
-    /// Carries out the client's actions.
-    pub(crate) fn act(&mut self, client: &mut FtpClient, now: Instant) -> io::Result<()> {
+    /// Carries out the client's actions; true when there were some.
+    pub(crate) fn act(&mut self, client: &mut FtpClient, now: Instant) -> io::Result<bool> {
+        let mut acted = false;
         while let Some(action) = client.poll_action() {
+            acted = true;
             match action {
                 Action::Connect { channel, addr } => match TcpStream::connect(addr) {
                     Ok(stream) => self.add(channel, stream, true)?,
@@ -154,7 +156,7 @@ impl Transport {
                 _ => {}
             }
         }
-        Ok(())
+        Ok(acted)
     }
 
     /// Reads what is waiting on every readable connection into the client; true when

@@ -212,8 +212,8 @@ impl FtpSession {
         loop {
             let now = Instant::now();
             let mut busy = self.feed_upload(sink, now)?;
+            busy |= self.transport.act(&mut self.client, now)?;
             busy |= self.transport.flush(&mut self.client, now)?;
-            self.transport.act(&mut self.client, now)?;
             while let Some(event) = self.client.poll_event() {
                 match event {
                     Event::Done { id: done, outcome } if Some(done) == id => {
