@@ -260,6 +260,9 @@ impl FtpClient {
 
     /// When [`handle_timeout`](Self::handle_timeout) wants to be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.error.is_some() {
+            return None;
+        }
         let data = self.data.as_ref().and_then(DataChannel::deadline);
         match (self.reply_deadline.map(|(t, _)| t), data) {
             (Some(a), Some(b)) => Some(a.min(b)),
