@@ -48,7 +48,10 @@ pub fn trust_flag(
 
 /// A URL's `user[:password]@host[:port]` part: (user, password, host, port), percent-decoded,
 /// IPv6 brackets removed.
-pub fn authority(hostport_user: &str, default_port: u16) -> Result<(String, Option<String>, String, u16), String> {
+pub fn authority(
+    hostport_user: &str,
+    default_port: u16,
+) -> Result<(String, Option<String>, String, u16), String> {
     let (userinfo, hostport) = hostport_user
         .rsplit_once('@')
         .ok_or("the URL needs USER@HOST")?;
@@ -101,7 +104,12 @@ mod tests {
     fn authorities() {
         assert_eq!(
             authority("plc%40site:p%3Aw@ftp.example.com:2121", 990).unwrap(),
-            ("plc@site".into(), Some("p:w".into()), "ftp.example.com".into(), 2121)
+            (
+                "plc@site".into(),
+                Some("p:w".into()),
+                "ftp.example.com".into(),
+                2121
+            )
         );
         assert_eq!(
             authority("plc@[::1]", 21).unwrap(),

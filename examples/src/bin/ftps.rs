@@ -29,7 +29,8 @@ use redy_tls::{ClientConfig, TlsVersion};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
-const USAGE: &str = "usage: ftps [--ca FILE | --pin sha256//… | --trust-server] [--tls-max 1.2] [--active]
+const USAGE: &str =
+    "usage: ftps [--ca FILE | --pin sha256//… | --trust-server] [--tls-max 1.2] [--active]
             [--trust-pasv-address] (ftps|ftpes)://USER@HOST[:PORT][/DIR] COMMAND [ARGS…]
   commands: ls [PATH] | get REMOTE [LOCAL] | put LOCAL [REMOTE] | put-dir LOCALDIR REMOTEDIR
             rm PATH | mkdir PATH | rmdir PATH | mv FROM TO | size PATH | batch FILE
@@ -68,7 +69,10 @@ fn parse_args() -> Result<Args> {
             "--trust-pasv-address" => args.trust_pasv = true,
             "-h" | "--help" => return Err(USAGE.into()),
             flag if flag.starts_with("--") => {
-                let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+                let mut value = || {
+                    it.next()
+                        .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+                };
                 match trust_flag("ftps", flag, &mut value, &mut args.trust, &mut args.tls_max) {
                     Some(result) => result?,
                     None => return Err(format!("unknown option {flag}\n{USAGE}").into()),
@@ -172,8 +176,13 @@ fn command(session: &mut FtpSession, words: &[String]) -> Result<()> {
         }
         "put" => {
             let local = arg(1)?;
-            let name = Path::new(local).file_name().map(|n| n.to_string_lossy().into_owned());
-            let remote = now_or(2).map(str::to_owned).or(name).ok_or("put needs a file")?;
+            let name = Path::new(local)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            let remote = now_or(2)
+                .map(str::to_owned)
+                .or(name)
+                .ok_or("put needs a file")?;
             let mut file = File::open(local)?;
             progress_bar(session, file.metadata().ok().map(|m| m.len()));
             let bytes = session.store(&remote, 0, &mut file)?;
@@ -243,7 +252,12 @@ fn progress_bar(session: &mut FtpSession, total: Option<u64>) {
         let bar = match total {
             Some(t) if t > 0 => {
                 let filled = (done.min(t) * 30 / t) as usize;
-                format!("[{}{}] {:>3}%", "#".repeat(filled), "-".repeat(30 - filled), done * 100 / t)
+                format!(
+                    "[{}{}] {:>3}%",
+                    "#".repeat(filled),
+                    "-".repeat(30 - filled),
+                    done * 100 / t
+                )
             }
             _ => String::new(),
         };

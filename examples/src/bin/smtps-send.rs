@@ -77,7 +77,13 @@ fn parse_args() -> Result<Args> {
             "-h" | "--help" => return Err(USAGE.into()),
             other => {
                 let mut value = || value().map_err(|e| e.to_string());
-                match trust_flag("smtps-send", other, &mut value, &mut args.trust, &mut args.tls_max) {
+                match trust_flag(
+                    "smtps-send",
+                    other,
+                    &mut value,
+                    &mut args.trust,
+                    &mut args.tls_max,
+                ) {
                     Some(result) => result?,
                     None => return Err(format!("unknown argument {other}\n{USAGE}").into()),
                 }
@@ -122,7 +128,6 @@ fn endpoint(args: &Args) -> Result<(Security, String, u16, String)> {
 
 /// A password given in `--url`, used when `REDY_SMTP_PASSWORD` is not set.
 static URL_PASSWORD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
 
 fn content_type(path: &str) -> &'static str {
     match path

@@ -184,12 +184,18 @@ impl Transport {
             }
             match conn.stream.read(&mut self.buf) {
                 Ok(0) => {
+                    if std::env::var_os("REDY_FTP_TRACE").is_some() {
+                        eprintln!("read {channel:?}: EOF");
+                    }
                     conn.eof = true;
                     progressed = true;
                     client.receive_eof(channel, now).map_err(io::Error::other)?;
                 }
                 Ok(n) => {
                     progressed = true;
+                    if std::env::var_os("REDY_FTP_TRACE").is_some() {
+                        eprintln!("read {channel:?}: {n} bytes");
+                    }
                     let taken = client
                         .receive(channel, &self.buf[..n], now)
                         .map_err(io::Error::other)?;

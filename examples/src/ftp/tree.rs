@@ -24,23 +24,37 @@ pub struct TreeReport {
 
 /// Uploads the folder `local` and everything under it into `remote`, creating remote folders
 /// as needed. Symbolic links and special files are skipped (and listed in the report).
-pub fn upload_tree(session: &mut FtpSession, local: &Path, remote: &str) -> Result<TreeReport, FtpError> {
+pub fn upload_tree(
+    session: &mut FtpSession,
+    local: &Path,
+    remote: &str,
+) -> Result<TreeReport, FtpError> {
     let mut entries = Vec::new();
     let mut report = TreeReport::default();
     walk(local, &mut Vec::new(), &mut entries, &mut report.skipped)?;
     let plan = plan_tree(
         remote,
-        entries.iter().map(|(path, is_dir)| (path.iter().map(String::as_str), *is_dir)),
+        entries
+            .iter()
+            .map(|(path, is_dir)| (path.iter().map(String::as_str), *is_dir)),
     )
     .map_err(std::io::Error::other)?;
     run(session, local, plan, report)
 }
 
 /// Uploads each of `files` into the folder `remote`, by file name.
-pub fn upload_files(session: &mut FtpSession, files: &[PathBuf], remote: &str) -> Result<TreeReport, FtpError> {
+pub fn upload_files(
+    session: &mut FtpSession,
+    files: &[PathBuf],
+    remote: &str,
+) -> Result<TreeReport, FtpError> {
     let names: Vec<String> = files
         .iter()
-        .map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .map(|f| {
+            f.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
         .collect();
     let plan = plan_set(remote, names.iter().map(String::as_str)).map_err(std::io::Error::other)?;
     let mut report = TreeReport::default();
@@ -48,7 +62,10 @@ pub fn upload_files(session: &mut FtpSession, files: &[PathBuf], remote: &str) -
         match step {
             Step::MakeDir(dir) => make_dir(session, &dir, &mut report)?,
             Step::Upload { local, remote } => {
-                let Some(path) = files.iter().find(|f| f.file_name().is_some_and(|n| n.to_string_lossy() == local[0])) else {
+                let Some(path) = files.iter().find(|f| {
+                    f.file_name()
+                        .is_some_and(|n| n.to_string_lossy() == local[0])
+                }) else {
                     continue;
                 };
                 report.bytes += session.store(&remote, 0, &mut File::open(path)?)?;
@@ -60,11 +77,19 @@ pub fn upload_files(session: &mut FtpSession, files: &[PathBuf], remote: &str) -
     Ok(report)
 }
 
-fn run(session: &mut FtpSession, local: &Path, plan: Vec<Step>, mut report: TreeReport) -> Result<TreeReport, FtpError> {
+fn run(
+    session: &mut FtpSession,
+    local: &Path,
+    plan: Vec<Step>,
+    mut report: TreeReport,
+) -> Result<TreeReport, FtpError> {
     for step in plan {
         match step {
             Step::MakeDir(dir) => make_dir(session, &dir, &mut report)?,
-            Step::Upload { local: parts, remote } => {
+            Step::Upload {
+                local: parts,
+                remote,
+            } => {
                 let path = parts.iter().fold(local.to_path_buf(), |p, c| p.join(c));
                 report.bytes += session.store(&remote, 0, &mut File::open(path)?)?;
                 report.files += 1;

@@ -90,6 +90,7 @@ pub struct FtpClient {
     next_channel: u64,
     epsv_refused: bool,
     control_closed: bool,
+    control_version: Option<redy_tls::TlsVersion>,
     actions: VecDeque<Action>,
     events: VecDeque<Event>,
     reply_deadline: Option<(Instant, &'static str)>,
@@ -124,6 +125,7 @@ impl FtpClient {
             next_channel: 0,
             epsv_refused: false,
             control_closed: false,
+            control_version: None,
             actions: VecDeque::new(),
             events: VecDeque::new(),
             reply_deadline: deadline,
@@ -306,7 +308,8 @@ impl FtpClient {
             while let Some(event) = self.control.poll_event() {
                 match event {
                     LinkEvent::Handshake(info) => {
-                        self.events.push_back(Event::TlsEstablished(info))
+                        self.control_version = Some(info.version);
+                        self.events.push_back(Event::TlsEstablished(info));
                     }
                     LinkEvent::Ended(_) => ended = true,
                 }

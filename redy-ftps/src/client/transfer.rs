@@ -64,6 +64,8 @@ pub(crate) struct Transfer {
     final_reply: Option<Reply>,
     pub(super) failure: Option<OpError>,
     abor_pending: bool,
+    /// Whether the data connection's handshake resumed the control session.
+    resumed: Option<bool>,
     pub(super) bytes: u64,
     lines: LineSplitter,
 }
@@ -84,6 +86,7 @@ impl Transfer {
             final_reply: None,
             failure: None,
             abor_pending: false,
+            resumed: None,
             bytes: 0,
             lines: LineSplitter::new(),
         }
@@ -344,10 +347,12 @@ impl FtpClient {
                 .find(|d| d.number == n)
                 .and_then(|d| d.link.as_mut())
             {
+                // Session tickets, close_notify: taken; plaintext: dropped.
                 let _ = link.receive(data);
                 let len = link.plaintext().map(<[u8]>::len).unwrap_or(0);
                 link.consume(len);
             }
+            self.settle_retiring(n);
             return Ok(data.len());
         };
         let Some(link) = d.link.as_mut() else {
@@ -382,10 +387,37 @@ impl FtpClient {
                 self.data_tls_error(n, e);
             }
         } else {
-            self.retiring.retain(|d| d.number != n);
-            self.data_failed(n, DataError::Closed, now)?;
+            if let Some(d) = self.retiring.iter_mut().find(|d| d.number == n) {
+                d.end.get_or_insert(End::Truncated);
+            }
+            self.settle_retiring(n);
         }
         self.progress(now)
+    }
+
+    /// Closes retiring data connection `n` once it has nothing more to do: our close_notify
+    /// sent and, after an upload, the server's end of the stream seen (it may still send the
+    /// session tickets the next data connection resumes with; proftpd does, with its
+    /// close_notify).
+    fn settle_retiring(&mut self, n: u64) {
+        let Some(pos) = self.retiring.iter().position(|d| d.number == n) else {
+            return;
+        };
+        let d = &mut self.retiring[pos];
+        if let Some(link) = d.link.as_mut() {
+            while let Some(event) = link.poll_event() {
+                if let LinkEvent::Ended(end) = event {
+                    d.end.get_or_insert(end);
+                }
+            }
+        }
+        let flushed = d.link.as_ref().is_none_or(Link::is_flushed);
+        if flushed && (d.end.is_some() || !d.shut) {
+            self.retiring.remove(pos);
+            self.push_action(Action::Close {
+                channel: Channel::Data(n),
+            });
+        }
     }
 
     fn data_tls_error(&mut self, n: u64, e: redy_tls::Error) {
@@ -411,15 +443,7 @@ impl FtpClient {
         now: Instant,
     ) -> Result<(), Error> {
         let idle = self.config.timeouts.data_idle;
-        self.retiring.retain_mut(|d| {
-            let flushed = d.number == n && d.link.as_ref().is_some_and(Link::is_flushed);
-            if flushed {
-                self.actions.push_back(Action::Close {
-                    channel: Channel::Data(n),
-                });
-            }
-            !flushed
-        });
+        self.settle_retiring(n);
         if let Some(d) = self.data.as_mut().filter(|d| d.number == n) {
             if written > 0 && d.link.as_ref().is_some_and(Link::is_established) {
                 d.deadline = Some((now + idle, "data on the data connection"));
@@ -474,6 +498,7 @@ impl FtpClient {
             while let Some(event) = link.poll_event() {
                 let end = match event {
                     LinkEvent::Handshake(info) => {
+                        t.resumed = Some(info.resumed);
                         self.events.push_back(Event::DataTls { id, info });
                         continue;
                     }
@@ -510,26 +535,17 @@ impl FtpClient {
                 return Ok(());
             }
             self.drop_data();
-            // vsftpd's 522 names the cause better than what the data connection saw.
-            let failure = match &t.final_reply {
-                Some(r) if r.code() == 522 => DataError::ReuseRequired(r.to_string()).into(),
-                _ => failure,
-            };
+            let failure = self.reuse_failure(&t).map_or(failure, OpError::from);
             return self.finish(id, Err(failure), now);
         }
         self.tell_caller(id, &mut t);
         match t.final_reply.clone() {
-            Some(reply) if reply.code() == 522 => {
-                self.drop_data();
-                return self.finish(
-                    id,
-                    Err(DataError::ReuseRequired(reply.to_string()).into()),
-                    now,
-                );
-            }
             Some(reply) if !reply.is_positive() => {
                 self.drop_data();
-                return self.finish(id, Err(OpError::Refused(reply)), now);
+                let failure = self
+                    .reuse_failure(&t)
+                    .map_or(OpError::Refused(reply), OpError::from);
+                return self.finish(id, Err(failure), now);
             }
             Some(reply) if self.data_complete(&mut t) => {
                 self.retire_data();
@@ -549,6 +565,28 @@ impl FtpClient {
         }
         self.current = Some((id, Op::Transfer(t)));
         Ok(())
+    }
+
+    /// A failed transfer explained as a refused session reuse: vsftpd's `522`, or any failure
+    /// after a data connection that did a full handshake (proftpd then answers `425`).
+    fn reuse_failure(&self, t: &Transfer) -> Option<DataError> {
+        let reply = t.final_reply.as_ref();
+        if reply.is_none_or(|r| r.code() != 522) && t.resumed != Some(false) {
+            return None;
+        }
+        let said = reply.map(|r| format!("{r}; ")).unwrap_or_default();
+        let tls13 = self.control_version == Some(redy_tls::TlsVersion::Tls13);
+        let hint = match (t.resumed, tls13) {
+            (Some(false), true) => {
+                "the data connection did a full TLS handshake: no TLS 1.3 session ticket was left \
+                 to resume with (OpenSSL-based servers such as vsftpd and proftpd issue none on \
+                 upload connections, and rustls uses each ticket once); cap TLS at 1.2 for long \
+                 upload sessions with these servers"
+            }
+            (Some(false), false) => "the data connection did a full TLS handshake",
+            _ => "the data connection did not resume the control connection's TLS session",
+        };
+        Some(DataError::ReuseRequired(format!("{said}{hint}")))
     }
 
     /// `SendData`, `DataReceived` and listing entries.
@@ -637,18 +675,20 @@ impl FtpClient {
         };
         d.deadline = None;
         match d.link.as_mut() {
-            Some(link) if !d.shut => {
+            Some(link) => {
                 link.close();
+                let n = d.number;
                 self.retiring.push(d);
-                // Keep at most a few; an old one that never flushed is just closed.
+                // Keep at most a few; the oldest is just closed.
                 while self.retiring.len() > 4 {
                     let old = self.retiring.remove(0);
                     self.actions.push_back(Action::Close {
                         channel: Channel::Data(old.number),
                     });
                 }
+                self.settle_retiring(n);
             }
-            _ => self.actions.push_back(Action::Close {
+            None => self.actions.push_back(Action::Close {
                 channel: Channel::Data(d.number),
             }),
         }

@@ -102,15 +102,16 @@ where
 }
 
 /// Plans the upload of a set of files into one remote folder: each by its file name.
-pub fn plan_set<'a>(remote_dir: &str, names: impl IntoIterator<Item = &'a str>) -> Result<Vec<Step>, TreeError> {
+pub fn plan_set<'a>(
+    remote_dir: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<Step>, TreeError> {
     plan_tree(remote_dir, names.into_iter().map(|n| ([n], false)))
 }
 
 fn checked(name: &str) -> Result<String, TreeError> {
-    let bad = name.is_empty()
-        || name == "."
-        || name == ".."
-        || name.contains(['/', '\r', '\n', '\0']);
+    let bad =
+        name.is_empty() || name == "." || name == ".." || name.contains(['/', '\r', '\n', '\0']);
     match bad {
         true => Err(TreeError::BadName(name.to_owned())),
         false => Ok(name.to_owned()),
@@ -125,7 +126,10 @@ mod tests {
     #[test]
     fn refuses_escaping_names() {
         for bad in ["..", ".", "", "a/b", "x\r\nDELE y"] {
-            assert_eq!(plan_tree("/r", [([bad], false)]), Err(TreeError::BadName(bad.into())));
+            assert_eq!(
+                plan_tree("/r", [([bad], false)]),
+                Err(TreeError::BadName(bad.into()))
+            );
         }
     }
 
@@ -133,7 +137,13 @@ mod tests {
     fn a_set_goes_into_one_folder() {
         let plan = plan_set("/in/", ["b.csv", "a.csv"]).unwrap();
         assert_eq!(plan[0], Step::MakeDir("/in".into()));
-        assert_eq!(plan[1], Step::Upload { local: vec!["a.csv".into()], remote: "/in/a.csv".into() });
+        assert_eq!(
+            plan[1],
+            Step::Upload {
+                local: vec!["a.csv".into()],
+                remote: "/in/a.csv".into()
+            }
+        );
         assert_eq!(plan.len(), 3);
     }
 
