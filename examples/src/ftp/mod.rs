@@ -160,7 +160,9 @@ impl FtpSession {
         Ok(names)
     }
 
-    /// Downloads `remote` from byte `offset` into `sink`; returns the bytes written.
+    /// Downloads `remote` from byte `offset` into `sink`; returns the bytes written. When
+    /// `sink` fails the transfer is aborted (`ABOR`), the session stays usable, and the error
+    /// is returned: resume later from the bytes written with `offset`.
     pub fn retrieve(
         &mut self,
         remote: &str,
@@ -209,6 +211,7 @@ impl FtpSession {
     /// closed).
     fn drive(&mut self, id: Option<u64>, sink: &mut Sink<'_>) -> Result<Outcome, FtpError> {
         let mut result = None;
+        let mut sink_error = None;
         loop {
             let now = Instant::now();
             let mut busy = self.feed_upload(sink, now)?;
@@ -247,13 +250,25 @@ impl FtpSession {
                     _ => {}
                 }
             }
-            busy |= self.drain_download(sink, now)?;
+            match self.drain_download(sink, now) {
+                Ok(moved) => busy |= moved,
+                // The sink failed: abort the transfer, keep the session, report the sink's error.
+                Err(FtpError::Io(e)) if sink_error.is_none() => {
+                    self.client.abort(now)?;
+                    *sink = Sink::None;
+                    sink_error = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
             if let Some(error) = self.client.error() {
                 return Err(error.clone().into());
             }
             if let Some(result) = result {
-                self.transport.flush(&mut self.client, now)?;
                 self.transport.act(&mut self.client, now)?;
+                self.transport.flush(&mut self.client, now)?;
+                if let Some(e) = sink_error {
+                    return Err(e.into());
+                }
                 return result.map_err(FtpError::from);
             }
             busy |= self.read()?;
