@@ -15,6 +15,9 @@
 //!   `localhost`, written as PEM files the peers load.
 //! * [`serve_once`] runs a one-connection redy-tls server in a thread, for client peers.
 //! * [`run_with_timeout`] runs a client peer to completion, killing it if it hangs.
+//! * [`smtp`]: Postfix and aiosmtpd as SMTP submission servers, Python's smtplib as a client.
+//! * [`ftp`]: vsftpd, ProFTPD and Pure-FTPd as FTPS servers (implicit and explicit TLS, TLS 1.2
+//!   or 1.2 + 1.3, session reuse required or not), Python's ssl as a reference FTPS client.
 //!
 //! Everything listens and connects on 127.0.0.1 only.
 #![forbid(unsafe_code)]
@@ -33,6 +36,7 @@ use redy_examples::blocking::TlsStream;
 use redy_tls::{ServerConfig, TlsSession};
 use tempfile::TempDir;
 
+pub mod ftp;
 pub mod smtp;
 
 /// The only address peers and tests listen and connect on.

@@ -132,7 +132,7 @@ fn wait_for<T>(
 
 /// Sends `signal` (a name such as `TERM` or `KILL`) to `target` (a PID, or `-PGID` for a
 /// process group) with `kill`; false when it could not be sent (e.g. nothing is there any more).
-fn send_signal(signal: &str, target: &str) -> bool {
+pub(crate) fn send_signal(signal: &str, target: &str) -> bool {
     // bash's builtin kill: bash is there wherever the peer scripts run.
     Command::new(which("bash").unwrap_or_else(|| PathBuf::from("/bin/bash")))
         .args([
@@ -612,9 +612,9 @@ pub fn to_lf(data: &[u8]) -> Vec<u8> {
 
 // ---------------------------------------------------------------------------------------------
 
-/// The little JSON aiosmtpd_server.py writes: objects, arrays, strings, numbers, true, false,
-/// null (no dependency for that).
-mod json {
+/// The little JSON the peers' Python scripts write (aiosmtpd_server.py, ftps_client.py):
+/// objects, arrays, strings, numbers, true, false, null (no dependency for that).
+pub(crate) mod json {
     #[derive(Debug, Clone, PartialEq)]
     pub enum Value {
         Null,
