@@ -90,6 +90,8 @@ pub struct FtpClient {
     next_channel: u64,
     epsv_refused: bool,
     control_closed: bool,
+    /// ABOR replies still to come (skipped when their transfer already ended).
+    abor_replies_due: u8,
     control_version: Option<redy_tls::TlsVersion>,
     actions: VecDeque<Action>,
     events: VecDeque<Event>,
@@ -125,6 +127,7 @@ impl FtpClient {
             next_channel: 0,
             epsv_refused: false,
             control_closed: false,
+            abor_replies_due: 0,
             control_version: None,
             actions: VecDeque::new(),
             events: VecDeque::new(),

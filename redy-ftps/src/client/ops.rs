@@ -229,6 +229,12 @@ impl FtpClient {
 
     /// Handles a reply while the session is ready.
     pub(super) fn on_op_reply(&mut self, reply: Reply, now: Instant) -> Result<(), Error> {
+        // The reply to an ABOR whose transfer already ended: replies come in order, so it is
+        // the first one after that transfer's.
+        if self.abor_replies_due > 0 && !self.awaits_abor_reply() {
+            self.abor_replies_due -= 1;
+            return Ok(());
+        }
         let Some((id, op)) = self.current.take() else {
             return Err(Error::UnexpectedReply {
                 waiting: "nothing",

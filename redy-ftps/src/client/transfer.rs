@@ -147,6 +147,7 @@ impl FtpClient {
         if t.stage == Stage::Sent && !t.abor_pending {
             self.send_command(&Command::Abor, "the ABOR reply", now)?;
             t.abor_pending = true;
+            self.abor_replies_due += 1;
         }
         self.drop_data();
         self.current = Some((id, Op::Transfer(t)));
@@ -190,13 +191,20 @@ impl FtpClient {
                     reply,
                 });
             }
-            Stage::Sent if t.abor_pending && t.final_reply.is_some() => t.abor_pending = false,
+            Stage::Sent if t.abor_pending && t.final_reply.is_some() => {
+                t.abor_pending = false;
+                self.abor_replies_due -= 1;
+            }
             Stage::Sent if reply.is_preliminary() => {
                 // The transfer runs; the data connection's idle deadline watches it now.
                 t.started = true;
                 self.reply_deadline = None;
             }
             Stage::Sent => t.final_reply = Some(reply),
+        }
+        if t.abor_pending {
+            // The ABOR reply is still due: keep a deadline on it.
+            self.reply_deadline = Some((now + self.config.timeouts.reply, "the ABOR reply"));
         }
         self.current = Some((id, Op::Transfer(t)));
         self.progress(now)
@@ -523,7 +531,10 @@ impl FtpClient {
         }
         if t.failure.is_some() && t.abor_pending {
             // Wait for the replies to the transfer command and to ABOR.
-        } else if let Some(failure) = t.failure.clone() {
+            self.current = Some((id, Op::Transfer(t)));
+            return Ok(());
+        }
+        if let Some(failure) = t.failure.clone() {
             if t.stage == Stage::Sent && t.final_reply.is_none() {
                 self.drop_data();
                 self.current = Some((id, Op::Transfer(t)));
@@ -692,6 +703,11 @@ impl FtpClient {
                 channel: Channel::Data(d.number),
             }),
         }
+    }
+
+    /// True when the running transfer waits for its ABOR reply itself.
+    pub(super) fn awaits_abor_reply(&self) -> bool {
+        matches!(&self.current, Some((_, Op::Transfer(t))) if t.abor_pending)
     }
 
     /// The running operation when it is a transfer (the caller puts it back).
