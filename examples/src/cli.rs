@@ -59,11 +59,16 @@ pub fn authority(
         Some((u, p)) => (u, Some(percent_decode(p))),
         None => (userinfo, None),
     };
-    let (host, port) = match hostport.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || p.parse::<u16>().is_ok() => {
-            (h, p.parse().map_err(|_| format!("bad port {p}"))?)
-        }
-        _ => (hostport, default_port),
+    let (host, port) = match hostport.strip_prefix('[').and_then(|r| r.split_once(']')) {
+        // [IPv6]:port or [IPv6]
+        Some((host, rest)) => match rest.strip_prefix(':') {
+            Some(p) => (host, p.parse().map_err(|_| format!("bad port {p}"))?),
+            None => (host, default_port),
+        },
+        None => match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().map_err(|_| format!("bad port {p}"))?),
+            None => (hostport, default_port),
+        },
     };
     Ok((
         percent_decode(user),
