@@ -408,18 +408,23 @@ fn accept_within(listener: &TcpListener, timeout: Duration) -> io::Result<TcpStr
     }
 }
 
-/// Creates a file of `len` deterministic pseudo-random bytes (xorshift), e.g. nginx's `big.bin`,
-/// and returns its content.
-pub fn write_pseudo_random(path: &Path, len: usize) -> Vec<u8> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let data: Vec<u8> = (0..len)
+/// `len` deterministic pseudo-random bytes (xorshift); different seeds give different bytes.
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ seed.wrapping_mul(0x2545_F491_4F6C_DD1D);
+    (0..len)
         .map(|_| {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             state.to_le_bytes()[0]
         })
-        .collect();
+        .collect()
+}
+
+/// Creates a file of `len` [`pseudo_random`] bytes (seed 0), e.g. nginx's `big.bin`, and
+/// returns its content.
+pub fn write_pseudo_random(path: &Path, len: usize) -> Vec<u8> {
+    let data = pseudo_random(len, 0);
     let mut file =
         File::create(path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
     file.write_all(&data)

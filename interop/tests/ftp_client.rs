@@ -8,6 +8,7 @@ use std::time::SystemTime;
 use redy_examples::ftp::{FtpError, FtpSession, tree};
 use redy_ftps::client::{DataConnections, DataError, FtpConfig, ListFormat, OpError, Security};
 use redy_interop::ftp::{FTP_SERVER_NAME, FtpServer, FtpServerKind, FtpTls, require_ftp_server};
+use redy_interop::pseudo_random;
 use redy_tls::{ClientConfig, TlsVersion};
 
 fn combos() -> Vec<(FtpServerKind, FtpTls, bool)> {
@@ -41,18 +42,6 @@ fn config(server: &FtpServer, tls12: bool) -> FtpConfig {
         server.user(),
         server.password(),
     )
-}
-
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 fn start(kind: FtpServerKind, mode: FtpTls, tls12: bool) -> Option<FtpServer> {
