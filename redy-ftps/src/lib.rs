@@ -27,3 +27,4 @@
 #![warn(missing_docs)]
 
 pub mod codec;
+pub mod server;
