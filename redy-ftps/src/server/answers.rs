@@ -179,7 +179,10 @@ impl ServerSession {
                 self.rename_from = Some(path);
             }
             Pending::StatPath(path) if is_dir(&entry) => {
-                self.ask(Request::List { path: path.clone() }, Pending::StatList(path));
+                self.ask(
+                    Request::List { path: path.clone() },
+                    Pending::StatList(path),
+                );
             }
             Pending::StatPath(path) => {
                 let line = crate::codec::listing::format_list_line(&entry, 0)
@@ -187,17 +190,26 @@ impl ServerSession {
                     .unwrap_or_default();
                 self.reply_lines(
                     213,
-                    vec![format!("Status of {path}:"), line, "End of status".to_owned()],
+                    vec![
+                        format!("Status of {path}:"),
+                        line,
+                        "End of status".to_owned(),
+                    ],
                 );
             }
             Pending::ListStat(format, path) if is_dir(&entry) => {
-                self.ask(Request::List { path: path.clone() }, Pending::List(format, path));
+                self.ask(
+                    Request::List { path: path.clone() },
+                    Pending::List(format, path),
+                );
             }
             Pending::ListStat(ListFormat::Mlsd, path) => {
                 self.reply(501, &format!("{path}: MLSD needs a directory"))
             }
             Pending::ListStat(format, path) => {
-                let now = entry.modified.unwrap_or(crate::codec::listing::Timestamp(0));
+                let now = entry
+                    .modified
+                    .unwrap_or(crate::codec::listing::Timestamp(0));
                 self.begin_listing(format, path, vec![entry], now, self.now);
             }
             _ => {}

@@ -51,7 +51,9 @@ impl ServerSession {
             },
             C::Prot(level) => self.prot(level),
             C::Ccc => self.ccc(),
-            C::Type(TransferType::Ascii) => self.reply(200, "Type set to A (files are sent as stored)"),
+            C::Type(TransferType::Ascii) => {
+                self.reply(200, "Type set to A (files are sent as stored)")
+            }
             C::Type(TransferType::Image) => self.reply(200, "Type set to I"),
             C::Type(_) => self.reply(504, "Only TYPE A and TYPE I are supported"),
             C::Mode('S') => self.reply(200, "Mode set to S"),
@@ -157,7 +159,10 @@ impl ServerSession {
             C::Help(None) => self.reply_lines(214, replies::help()),
             C::Help(Some(verb)) => match replies::is_supported(&verb) {
                 true => self.reply(214, &format!("{} is supported", verb.to_ascii_uppercase())),
-                false => self.reply(502, &format!("{} is not implemented", verb.to_ascii_uppercase())),
+                false => self.reply(
+                    502,
+                    &format!("{} is not implemented", verb.to_ascii_uppercase()),
+                ),
             },
             C::Noop => self.reply(200, "NOOP ok"),
             C::Abor => self.abor(now),
@@ -211,7 +216,10 @@ impl ServerSession {
 
     fn auth(&mut self, mechanism: &str) {
         if !matches!(mechanism, "TLS" | "TLS-C" | "SSL" | "TLS-P") {
-            return self.reply(504, &format!("AUTH {mechanism} is not supported: use AUTH TLS"));
+            return self.reply(
+                504,
+                &format!("AUTH {mechanism} is not supported: use AUTH TLS"),
+            );
         }
         if self.control.tls.is_some() || self.config.security == Security::Implicit {
             return self.reply(503, "TLS is already on");
@@ -219,7 +227,10 @@ impl ServerSession {
         if self.logged_in {
             return self.reply(503, "AUTH TLS must come before the login");
         }
-        self.reply(234, &format!("AUTH {mechanism} successful: start the TLS handshake"));
+        self.reply(
+            234,
+            &format!("AUTH {mechanism} successful: start the TLS handshake"),
+        );
         self.control.upgrade = true;
     }
 
@@ -277,7 +288,10 @@ impl ServerSession {
 
     fn pasv(&mut self) {
         if self.epsv_all {
-            return self.reply(503, "EPSV ALL was sent: only EPSV may set up data connections");
+            return self.reply(
+                503,
+                "EPSV ALL was sent: only EPSV may set up data connections",
+            );
         }
         let ipv4 = self.config.masquerade.is_some()
             || matches!(self.local.ip().to_canonical(), IpAddr::V4(_));
@@ -299,7 +313,10 @@ impl ServerSession {
                 self.reply(200, "EPSV ALL ok: only EPSV from now on");
             }
             Some(a) if a == family => self.start_listen(true),
-            Some("1" | "2") => self.reply(522, &format!("Network protocol not supported, use ({family})")),
+            Some("1" | "2") => self.reply(
+                522,
+                &format!("Network protocol not supported, use ({family})"),
+            ),
             Some(_) => self.reply(501, "EPSV takes no argument, ALL, 1 or 2"),
         }
     }
@@ -307,7 +324,10 @@ impl ServerSession {
     /// PORT / EPRT: only to the client's own address, never to a privileged port.
     fn active(&mut self, to: SocketAddr, verb: &str) {
         if self.epsv_all {
-            return self.reply(503, "EPSV ALL was sent: only EPSV may set up data connections");
+            return self.reply(
+                503,
+                "EPSV ALL was sent: only EPSV may set up data connections",
+            );
         }
         let own = self.peer.ip().to_canonical();
         if to.ip().to_canonical() != own {
@@ -320,7 +340,10 @@ impl ServerSession {
             );
         }
         if to.port() < 1024 {
-            return self.reply(501, &format!("{verb} refused: port {} is privileged", to.port()));
+            return self.reply(
+                501,
+                &format!("{verb} refused: port {} is privileged", to.port()),
+            );
         }
         self.close_data(false);
         self.data_refused = None;
@@ -394,10 +417,10 @@ impl ServerSession {
     /// set up and allowed; answers the client when not.
     fn data_ready_for_transfer(&mut self) -> bool {
         if matches!(self.data, DataSlot::None) {
-            let (code, text) = self.data_refused.take().unwrap_or((
-                425,
-                "Use PASV, EPSV, PORT or EPRT first".to_owned(),
-            ));
+            let (code, text) = self
+                .data_refused
+                .take()
+                .unwrap_or((425, "Use PASV, EPSV, PORT or EPRT first".to_owned()));
             self.reply(code, &text);
             return false;
         }

@@ -116,9 +116,7 @@ impl ControlConn {
             None => true,
             Some(tls) if tls.error().is_some() => tls.is_flushed(),
             Some(tls) => {
-                self.out.is_empty()
-                    && tls.is_flushed()
-                    && (self.tls_closed || tls.is_handshaking())
+                self.out.is_empty() && tls.is_flushed() && (self.tls_closed || tls.is_handshaking())
             }
         };
         self.clear_out.is_empty() && tls_done
@@ -281,7 +279,9 @@ impl ServerSession {
         };
         let command = match Command::parse(&line) {
             Ok(command) => command,
-            Err(CodecError::MalformedCommand { verb, why }) if !verb.is_empty() => {
+            Err(CodecError::MalformedCommand { verb, why })
+                if !verb.is_empty() && why != "not a command verb" =>
+            {
                 self.event(Event::Command(verb.clone()));
                 return self.reply(501, &format!("Syntax error in the {verb} arguments: {why}"));
             }
@@ -311,7 +311,10 @@ impl ServerSession {
             self.reply(code, &text);
             if close {
                 let failures = self.failures;
-                self.reply(421, "Too many failed logins: closing the control connection");
+                self.reply(
+                    421,
+                    "Too many failed logins: closing the control connection",
+                );
                 self.fail(ServerError::TooManyLoginFailures(failures));
             }
         }

@@ -26,11 +26,17 @@ pub(super) enum ListFormat {
 pub(super) enum DataSlot {
     None,
     /// A passive listener (its address once the caller reported it).
-    Listening { id: DataId },
+    Listening {
+        id: DataId,
+    },
     /// PORT/EPRT: where to connect when a transfer starts.
-    Active { to: SocketAddr },
+    Active {
+        to: SocketAddr,
+    },
     /// The caller connects.
-    Connecting { id: DataId },
+    Connecting {
+        id: DataId,
+    },
     Open(Box<DataConn>),
 }
 
@@ -64,7 +70,9 @@ impl DataConn {
         match &mut self.tls {
             Some(tls) => tls.send(data).unwrap_or(0),
             None => {
-                let n = data.len().min(DATA_BUFFER.saturating_sub(self.output.len()));
+                let n = data
+                    .len()
+                    .min(DATA_BUFFER.saturating_sub(self.output.len()));
                 self.output.extend_from_slice(&data[..n]);
                 n
             }
@@ -136,7 +144,10 @@ impl ServerSession {
     pub(super) fn on_listening(&mut self, id: DataId, addr: SocketAddr, now: Instant) {
         self.now = now;
         let extended = match &self.wait {
-            Wait::Listen { id: waited, extended } if *waited == id => *extended,
+            Wait::Listen {
+                id: waited,
+                extended,
+            } if *waited == id => *extended,
             _ => {
                 // An earlier listener, replaced meanwhile.
                 self.actions.push_back(Action::CloseData { id });
@@ -188,7 +199,11 @@ impl ServerSession {
                     (Ok(s), false) => Some(s),
                     (Err(e), _) => {
                         self.close_data(false);
-                        self.refuse_data(425, format!("Cannot start TLS on the data connection: {e}"), now);
+                        self.refuse_data(
+                            425,
+                            format!("Cannot start TLS on the data connection: {e}"),
+                            now,
+                        );
                         return false;
                     }
                 }
@@ -241,7 +256,10 @@ impl ServerSession {
         if matches!(self.wait, Wait::Listen { id: waited, .. } if waited == id) {
             self.wait = Wait::None;
             self.data = DataSlot::None;
-            return self.reply(425, &format!("Cannot open a passive data connection: {reason}"));
+            return self.reply(
+                425,
+                &format!("Cannot open a passive data connection: {reason}"),
+            );
         }
         let started = self.transfer_started();
         self.close_data(false);

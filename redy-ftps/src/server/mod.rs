@@ -75,9 +75,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod config;
 mod answers;
 mod commands;
+mod config;
 mod control;
 mod data;
 mod error;
@@ -363,6 +363,7 @@ impl ServerSession {
             && now >= *at
         {
             self.release_delayed(now);
+            self.check()?;
         }
         self.transfer_timeouts(now);
         let idle = self.transfer.is_none()
@@ -385,6 +386,12 @@ impl ServerSession {
     /// The working directory.
     pub fn cwd(&self) -> &VirtualPath {
         &self.cwd
+    }
+
+    /// Bytes of the command line being framed that the session holds (at most
+    /// [`crate::codec::command::MAX_COMMAND_LINE`]; nothing of an overlong line).
+    pub fn control_buffered(&self) -> usize {
+        self.control.framer.buffered()
     }
 
     /// The client's address (the control connection's peer).

@@ -51,8 +51,7 @@ impl VirtualPath {
         if argument.chars().any(char::is_control) {
             return Err(PathError::ControlCharacter);
         }
-        let (mut parts, rest): (Vec<&str>, &str) = if let Some(rest) = argument.strip_prefix('/')
-        {
+        let (mut parts, rest): (Vec<&str>, &str) = if let Some(rest) = argument.strip_prefix('/') {
             (Vec::new(), rest)
         } else if argument == "~" || argument.starts_with("~/") {
             (Vec::new(), &argument[1..])
@@ -160,7 +159,10 @@ mod tests {
     fn control_characters_empty_and_overlong_paths_are_refused() {
         let root = VirtualPath::root();
         assert_eq!(root.resolve("a\0b"), Err(PathError::ControlCharacter));
-        assert_eq!(root.resolve("a\r\nDELE b"), Err(PathError::ControlCharacter));
+        assert_eq!(
+            root.resolve("a\r\nDELE b"),
+            Err(PathError::ControlCharacter)
+        );
         assert_eq!(root.resolve(""), Err(PathError::Empty));
         let long = "a/".repeat(MAX_PATH);
         assert_eq!(

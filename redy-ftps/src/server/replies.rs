@@ -18,8 +18,16 @@ pub(super) fn features(config: &FtpServerConfig) -> Vec<String> {
         lines.push(" AUTH TLS".to_owned());
     }
     lines.extend(
-        [" PBSZ", " PROT", " EPRT", " EPSV", " MDTM", " SIZE", " REST STREAM"]
-            .map(str::to_owned),
+        [
+            " PBSZ",
+            " PROT",
+            " EPRT",
+            " EPSV",
+            " MDTM",
+            " SIZE",
+            " REST STREAM",
+        ]
+        .map(str::to_owned),
     );
     if config.allow_ccc {
         lines.push(" CCC".to_owned());
@@ -84,7 +92,10 @@ impl ServerSession {
     /// The `211` STAT reply (no argument): the session's state.
     pub(super) fn status_lines(&self) -> Vec<String> {
         let tls = match self.control.tls.as_ref().and_then(|t| t.handshake()) {
-            Some(info) => format!(" Control connection: {} {}", info.version, info.cipher_suite),
+            Some(info) => format!(
+                " Control connection: {} {}",
+                info.version, info.cipher_suite
+            ),
             None => " Control connection: clear text".to_owned(),
         };
         let user = match (&self.user, self.logged_in) {
@@ -96,7 +107,10 @@ impl ServerSession {
             false => " Data connections: clear (PROT C)",
         };
         let transfer = match &self.transfer {
-            Some(t) => format!(" Transfer: {} of {}, {} bytes so far", t.kind, t.path, t.bytes),
+            Some(t) => format!(
+                " Transfer: {} of {}, {} bytes so far",
+                t.kind, t.path, t.bytes
+            ),
             None => " No transfer in progress".to_owned(),
         };
         vec![

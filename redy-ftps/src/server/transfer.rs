@@ -180,7 +180,11 @@ impl ServerSession {
                     }
                     self.close_data(true);
                 } else if ended {
-                    self.abort_transfer(426, "The client closed the data connection: transfer aborted", now);
+                    self.abort_transfer(
+                        426,
+                        "The client closed the data connection: transfer aborted",
+                        now,
+                    );
                 }
             }
             State::Draining => {}
@@ -281,9 +285,9 @@ impl ServerSession {
             return;
         };
         let text = match &t.listing {
-            Some(l) if l.cut => format!(
-                "Directory listing sent, cut at {MAX_LISTING_ENTRIES} entries of more"
-            ),
+            Some(l) if l.cut => {
+                format!("Directory listing sent, cut at {MAX_LISTING_ENTRIES} entries of more")
+            }
             Some(l) => format!("Directory listing sent: {} entries", l.sent),
             None => format!("Transfer complete: {} bytes sent", t.bytes),
         };
@@ -386,7 +390,11 @@ impl ServerSession {
             }
             (Ok(()), Some((code, text))) => {
                 self.reply(code, &text);
-                self.event(Event::TransferPartial { path, bytes, reason: text });
+                self.event(Event::TransferPartial {
+                    path,
+                    bytes,
+                    reason: text,
+                });
             }
             (Err(e), failure) => {
                 let text = format!("Could not save {path}: {e}");
@@ -399,7 +407,11 @@ impl ServerSession {
                         bytes,
                         reason,
                     }),
-                    false => self.event(Event::TransferPartial { path, bytes, reason }),
+                    false => self.event(Event::TransferPartial {
+                        path,
+                        bytes,
+                        reason,
+                    }),
                 }
             }
         }
@@ -523,8 +535,8 @@ fn format_entry(format: ListFormat, entry: &Entry, now: i64) -> Option<Vec<u8>> 
     let mut line = match format {
         ListFormat::List => format_list_line(entry, now).ok()?,
         ListFormat::Names => {
-            let bad = entry.raw_name.is_empty()
-                || entry.raw_name.iter().any(|b| b"\r\n\0".contains(b));
+            let bad =
+                entry.raw_name.is_empty() || entry.raw_name.iter().any(|b| b"\r\n\0".contains(b));
             (!bad).then(|| entry.raw_name.clone())?
         }
         ListFormat::Mlsd => format_mlsx(&mlsx_entry(entry)).ok()?,
