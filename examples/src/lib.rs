@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod blocking;
+pub mod ftp_server;
 pub mod smtp;
 
 pub use redy_tls::TlsSession;

@@ -342,6 +342,35 @@ impl ServerSession {
         self.after_input(now);
     }
 
+    /// Writing the upload's file failed: the transfer is aborted with the error's reply code
+    /// (`452` for a full disk, `451` otherwise), reported partial, and the file closed through
+    /// [`Request::FinishUpload`].
+    pub fn file_write_failed(
+        &mut self,
+        error: &StorageError,
+        now: Instant,
+    ) -> Result<(), ServerError> {
+        self.check()?;
+        self.now = now;
+        if self
+            .transfer
+            .as_ref()
+            .is_some_and(|t| t.kind == TransferKind::Upload)
+        {
+            let code = match error.reply_code() {
+                452 => 452,
+                _ => 451,
+            };
+            self.abort_transfer(
+                code,
+                &format!("Write error: {error}: transfer aborted"),
+                now,
+            );
+        }
+        self.after_input(now);
+        Ok(())
+    }
+
     /// When [`handle_timeout`](Self::handle_timeout) must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.error.is_some() || self.close_emitted {
