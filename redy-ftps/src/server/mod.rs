@@ -118,7 +118,8 @@ pub const MAX_EVENTS: usize = 256;
 #[derive(Debug)]
 pub struct ServerSession {
     config: FtpServerConfig,
-    /// This session's TLS resumption scope: its control and data connections only.
+    /// This session's TLS resumption scope: its control and data connections only (tickets
+    /// reusable, as FTPS clients resume every data connection from the control session).
     scope: redy_tls::ServerConfig,
     peer: SocketAddr,
     local: SocketAddr,
@@ -158,7 +159,7 @@ impl ServerSession {
         local: SocketAddr,
         now: Instant,
     ) -> Result<Self, ServerError> {
-        let scope = config.tls.new_scope();
+        let scope = config.tls.new_reusable_scope();
         let tls = match config.security {
             Security::Implicit => Some(TlsSession::server(&scope)?),
             Security::Explicit => None,
