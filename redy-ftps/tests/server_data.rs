@@ -144,6 +144,20 @@ fn a_data_connection_that_does_not_resume_is_refused_with_522() {
                 .iter()
                 .any(|e| matches!(e, Event::DataRefused { .. }))
         );
+        // An upload over such a connection is refused before the file is touched.
+        assert!(c.epsv_connect(CLIENT, Some(c.tls_config.new_scope())));
+        c.send_raw(b"STOR secret.csv\r\n");
+        assert_eq!(c.transfer_reply().code(), 522);
+        assert_eq!(
+            c.storage.files["/secret.csv"], b"top secret",
+            "not truncated"
+        );
+        assert!(
+            !c.storage
+                .requests
+                .iter()
+                .any(|r| matches!(r, Request::OpenWrite { .. }))
+        );
         // The session goes on; a resuming connection works.
         let (reply, data) = c.retr("secret.csv");
         assert_eq!(reply.code(), 226, "{reply}");

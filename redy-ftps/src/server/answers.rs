@@ -111,6 +111,9 @@ impl ServerSession {
                 Ok(listing) => self.begin_listing(format, path, listing.entries, listing.now, now),
                 Err(e) => self.storage_failed(&e, &path),
             },
+            (Pending::Open(TransferKind::Upload, _), Answer::Opened(opened)) => {
+                self.upload_opened(opened.map(|_| ()), now)
+            }
             (Pending::Open(kind, path), Answer::Opened(opened)) => match opened {
                 Ok(size) => self.begin_transfer(kind, path, size, now),
                 Err(e) => self.storage_failed(&e, &path),

@@ -376,11 +376,12 @@ impl ServerSession {
             (false, 0) => WriteMode::Truncate,
             (false, n) => WriteMode::At(n),
         };
-        let request = Request::OpenWrite {
-            path: path.clone(),
-            mode,
-        };
-        self.ask(request, Pending::Open(TransferKind::Upload, path));
+        // The file is opened only once the data connection proved itself (TLS resumed):
+        // a refused connection must not truncate anything.
+        self.begin_transfer(TransferKind::Upload, path, None, self.now);
+        if let Some(t) = &mut self.transfer {
+            t.write_mode = Some(mode);
+        }
     }
 
     fn stat_then(&mut self, argument: &str, then: fn(VirtualPath) -> Pending) {

@@ -76,7 +76,9 @@ pub enum Request {
         offset: u64,
     },
     /// Open `path` for writing: answer [`Answer::Opened`], then write what
-    /// [`super::ServerSession::file_data`] shows until [`Request::FinishUpload`].
+    /// [`super::ServerSession::file_data`] shows until [`Request::FinishUpload`]. Asked only
+    /// once the data connection is up (its TLS resumed), so a refused connection never
+    /// truncates a file.
     OpenWrite {
         /// The file.
         path: VirtualPath,

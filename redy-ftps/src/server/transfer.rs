@@ -36,6 +36,10 @@ pub(super) struct Transfer {
     pub(super) size: Option<u64>,
     pub(super) listing: Option<ListingSource>,
     pub(super) last_progress: Instant,
+    /// Upload: how to open the file, until it is asked for.
+    pub(super) write_mode: Option<super::WriteMode>,
+    /// Upload: storage opened the file (every opened upload ends with FinishUpload).
+    pub(super) opened: bool,
 }
 
 /// A listing being formatted into the data connection, line by line.
@@ -79,6 +83,8 @@ impl ServerSession {
             size,
             listing: None,
             last_progress: now,
+            write_mode: None,
+            opened: kind != TransferKind::Upload,
         });
         self.ensure_data(now);
     }
@@ -165,10 +171,10 @@ impl ServerSession {
                 }
                 self.event(Event::TransferStarted { kind, path });
                 if kind == TransferKind::Upload {
-                    self.check_upload_end(now);
+                    self.open_upload_or_check_end(now);
                 }
             }
-            State::Running if kind == TransferKind::Upload => self.check_upload_end(now),
+            State::Running if kind == TransferKind::Upload => self.open_upload_or_check_end(now),
             State::Running => {
                 let ended = match &self.data {
                     DataSlot::Open(conn) => conn.ended(),
@@ -300,10 +306,9 @@ impl ServerSession {
     }
 
     pub(super) fn upload_data(&mut self) -> &[u8] {
-        let running = self
-            .transfer
-            .as_ref()
-            .is_some_and(|t| t.kind == TransferKind::Upload && t.state == State::Running);
+        let running = self.transfer.as_ref().is_some_and(|t| {
+            t.kind == TransferKind::Upload && t.state == State::Running && t.opened
+        });
         match (&mut self.data, running) {
             (DataSlot::Open(conn), true) if conn.failed.is_none() => conn.received(),
             _ => &[],
@@ -321,6 +326,48 @@ impl ServerSession {
         if let Some(t) = &mut self.transfer {
             t.bytes += n as u64;
             t.last_progress = now;
+        }
+    }
+
+    /// Asks storage to open the upload's file once the data connection is ready; then watches
+    /// for its end.
+    fn open_upload_or_check_end(&mut self, now: Instant) {
+        let ready =
+            matches!(&self.data, DataSlot::Open(conn) if conn.ready && conn.failed.is_none());
+        let Some(t) = &mut self.transfer else {
+            return;
+        };
+        if t.opened {
+            return self.check_upload_end(now);
+        }
+        if ready
+            && matches!(self.wait, Wait::None)
+            && let Some(mode) = t.write_mode.take()
+        {
+            let path = t.path.clone();
+            self.ask(
+                Request::OpenWrite {
+                    path: path.clone(),
+                    mode,
+                },
+                Pending::Open(TransferKind::Upload, path),
+            );
+        }
+    }
+
+    /// Storage answered the upload's open.
+    pub(super) fn upload_opened(&mut self, result: Result<(), StorageError>, now: Instant) {
+        match result {
+            Ok(()) => {
+                if let Some(t) = &mut self.transfer {
+                    t.opened = true;
+                }
+                self.check_upload_end(now);
+            }
+            Err(e) => {
+                let path = self.transfer_path();
+                self.abort_transfer(e.reply_code(), &format!("{path}: {e}"), now);
+            }
         }
     }
 
@@ -433,9 +480,9 @@ impl ServerSession {
             }
             return;
         };
-        let kind = t.kind;
+        let opened_upload = t.kind == TransferKind::Upload && t.opened;
         self.close_data(false);
-        if kind == TransferKind::Upload {
+        if opened_upload {
             return self.finish_upload(Some((code, text.to_owned())), after);
         }
         if let Some(t) = self.transfer.take() {
@@ -506,7 +553,7 @@ impl ServerSession {
         };
         let reason = reason.to_owned();
         match t.kind {
-            TransferKind::Upload => {
+            TransferKind::Upload if t.opened => {
                 self.requests.push_back(Request::FinishUpload {
                     path: t.path.clone(),
                     complete: false,
