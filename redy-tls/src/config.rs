@@ -275,6 +275,19 @@ impl ServerConfig {
         }
     }
 
+    /// The same configuration and scope, whose sessions send no TLS 1.3 session tickets.
+    ///
+    /// For FTPS data connections: they resume the control connection's session and need no
+    /// tickets of their own, and a ticket the client never reads (an upload only writes) makes
+    /// its close send a TCP reset, which can destroy the end of the upload in flight.
+    pub fn without_tickets(&self) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.send_tls13_tickets = 0;
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
     /// Like [`new_scope`](Self::new_scope), but a TLS 1.3 ticket of this scope resumes any
     /// number of connections instead of one.
     ///

@@ -44,6 +44,8 @@ pub(super) enum DataSlot {
 #[derive(Debug)]
 pub(super) struct DataConn {
     pub(super) id: DataId,
+    /// TLS is required (PROT P); its session starts with the client's first byte.
+    pub(super) protected: bool,
     pub(super) tls: Option<TlsSession>,
     /// Clear connection, or TLS handshake done (and resumption checked).
     pub(super) ready: bool,
@@ -190,26 +192,7 @@ impl ServerSession {
             self.refuse_data(425, reason, now);
             return false;
         }
-        let tls = match self.prot_private {
-            false => None,
-            true => {
-                let session = TlsSession::server(&self.scope);
-                match (session, self.config.require_data_resumption) {
-                    (Ok(s), true) => Some(s.require_resumption()),
-                    (Ok(s), false) => Some(s),
-                    (Err(e), _) => {
-                        self.close_data(false);
-                        self.refuse_data(
-                            425,
-                            format!("Cannot start TLS on the data connection: {e}"),
-                            now,
-                        );
-                        return false;
-                    }
-                }
-            }
-        };
-        self.open_data(id, tls);
+        self.open_data(id);
         true
     }
 
@@ -219,26 +202,16 @@ impl ServerSession {
             self.actions.push_back(Action::CloseData { id });
             return;
         }
-        let tls = match self.prot_private {
-            false => None,
-            true => match TlsSession::server(&self.scope) {
-                Ok(s) if self.config.require_data_resumption => Some(s.require_resumption()),
-                Ok(s) => Some(s),
-                Err(e) => {
-                    self.close_data(false);
-                    return self.refuse_data(425, format!("Cannot start TLS: {e}"), now);
-                }
-            },
-        };
-        self.open_data(id, tls);
+        self.open_data(id);
     }
 
-    fn open_data(&mut self, id: DataId, tls: Option<TlsSession>) {
-        let ready = tls.is_none();
+    fn open_data(&mut self, id: DataId) {
+        let protected = self.prot_private;
         self.data = DataSlot::Open(Box::new(DataConn {
             id,
-            tls,
-            ready,
+            protected,
+            tls: None,
+            ready: !protected,
             input: Vec::new(),
             output: Vec::new(),
             peer_closed: false,
@@ -288,7 +261,34 @@ impl ServerSession {
         if conn.failed.is_some() {
             return data.len();
         }
+        if conn.protected && conn.tls.is_none() && !data.is_empty() {
+            // The TLS session starts with the client's first byte, when the transfer command
+            // has usually arrived: an upload's data connection issues no session ticket (the
+            // client, only writing, would not read it, and closing a socket with unread bytes
+            // sends a TCP reset that can destroy the end of the upload); others issue them so
+            // that clients that use up a ticket per connection keep having one.
+            let scope = match uploading {
+                Some(true) => &self.data_scope,
+                _ => &self.scope,
+            };
+            match TlsSession::server(scope) {
+                Ok(s) if self.config.require_data_resumption => {
+                    conn.tls = Some(s.require_resumption())
+                }
+                Ok(s) => conn.tls = Some(s),
+                Err(e) => {
+                    let text = format!("Cannot start TLS on the data connection: {e}");
+                    conn.failed = Some((425, text.clone()));
+                    conn.closing = true;
+                    self.refuse_data(425, text, now);
+                    return data.len();
+                }
+            }
+        }
         let Some(tls) = &mut conn.tls else {
+            if conn.protected {
+                return 0;
+            }
             return match uploading {
                 Some(false) => data.len(),
                 _ => {
@@ -367,6 +367,9 @@ impl ServerSession {
         };
         conn.eof = true;
         let Some(tls) = &mut conn.tls else {
+            if conn.protected && conn.failed.is_none() {
+                self.data_tls_failed(TlsError::HandshakeEof, now);
+            }
             return;
         };
         let result = tls.receive_eof();

@@ -121,6 +121,8 @@ pub struct ServerSession {
     /// This session's TLS resumption scope: its control and data connections only (tickets
     /// reusable, as FTPS clients resume every data connection from the control session).
     scope: redy_tls::ServerConfig,
+    /// The same scope for data connections, which issue no tickets of their own.
+    data_scope: redy_tls::ServerConfig,
     peer: SocketAddr,
     local: SocketAddr,
     control: ControlConn,
@@ -166,6 +168,7 @@ impl ServerSession {
         };
         let implicit = tls.is_some();
         let mut session = Self {
+            data_scope: scope.without_tickets(),
             scope,
             peer,
             local,

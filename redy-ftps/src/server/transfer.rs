@@ -380,7 +380,7 @@ impl ServerSession {
         if !conn.ended() || !conn.received().is_empty() {
             return;
         }
-        let clear = conn.tls.is_none();
+        let clear = !conn.protected;
         let complete = conn.peer_closed || clear || accept_eof;
         // Our close_notify answers the client's (Python's ftplib waits for it).
         self.close_data(true);
