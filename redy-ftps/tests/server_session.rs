@@ -304,3 +304,26 @@ fn the_client_closing_the_control_connection_ends_the_session() {
     assert_eq!(c.server.poll_action(), Some(Action::CloseControl));
     assert!(c.server.error().is_none(), "not an error");
 }
+
+#[test]
+fn ccc_returns_the_control_connection_to_clear_text_only_when_enabled() {
+    let mut config = server_config(Security::Explicit, TlsVersion::Tls13);
+    config.allow_ccc = true;
+    let mut c = Client::new(config);
+    c.next_reply();
+    assert!(c.cmd("FEAT").lines().iter().any(|l| l == " CCC"));
+    c.auth_tls();
+    assert_eq!(c.cmd("CCC").code(), 533, "only after the login");
+    assert_eq!(c.cmd("USER plc").code(), 331);
+    assert_eq!(c.cmd("PASS s3cret").code(), 230);
+    assert_eq!(c.cmd("CCC").code(), 200);
+    // Our close_notify answers the server's; the clear command follows in the same write.
+    let mut tls = c.control_tls.take().unwrap();
+    tls.close();
+    let mut wire = tls.transmit().to_vec();
+    wire.extend_from_slice(b"NOOP\r\n");
+    c.send_raw(&wire);
+    let reply = c.next_reply();
+    assert_eq!(reply.code(), 200, "{reply}");
+    assert!(c.server.error().is_none());
+}
