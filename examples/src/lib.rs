@@ -7,6 +7,7 @@
 pub mod blocking;
 pub mod cli;
 pub mod ftp;
+pub mod ftp_server;
 pub mod smtp;
 
 pub use redy_tls::TlsSession;

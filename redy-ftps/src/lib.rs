@@ -1,15 +1,16 @@
 //! Sans-IO FTPS for redy.
 //!
-//! Here now: [`codec`], the one FTP codec the client and the server share — replies (RFC 959
-//! multiline rules), commands (parsed by the server, encoded by the client, never letting a path
-//! smuggle a second command), and PASV / EPSV / PORT / EPRT addresses.
+//! - [`codec`], the one FTP codec the client and the server share — replies (RFC 959
+//!   multiline rules), commands (parsed by the server, encoded by the client, never letting a
+//!   path smuggle a second command), PASV / EPSV / PORT / EPRT addresses, listings;
+//! - [`server`], a Sans-IO FTPS server session (implicit 990/989 and explicit `AUTH TLS`) that
+//!   real clients (curl, lftp, Python's ftplib) use: data connections must resume the control
+//!   session, paths are confined before any request leaves it, storage and authentication are
+//!   the caller's (`examples/src/ftp_server/` drives it over `std::net` with a filesystem).
 //!
-//! To come, on `redy-tls` sessions (their own issues):
-//! - a client for implicit FTPS (control port 990, data port 989) and explicit `AUTH TLS`,
-//!   whose data channels resume the control channel's TLS session, with streaming transfers;
-//! - a server that real clients (curl, lftp, FileZilla, Python's ftplib) use, requiring data
-//!   connections to resume the control session, with storage and authentication left to the
-//!   caller.
+//! To come, on `redy-tls` sessions (its own issue): a client for implicit FTPS (control port
+//! 990, data port 989) and explicit `AUTH TLS`, whose data channels resume the control
+//! channel's TLS session, with streaming transfers.
 //!
 //! ```
 //! use redy_ftps::codec::command::Command;
@@ -28,3 +29,4 @@
 
 pub mod client;
 pub mod codec;
+pub mod server;

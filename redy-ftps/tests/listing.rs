@@ -4,8 +4,8 @@
 
 use proptest::prelude::*;
 use redy_ftps::codec::listing::{
-    Entry, EntryKind, LineSplitter, ListingError, MAX_LISTING_LINE, Timestamp, format_mlsx,
-    parse_list_line, parse_mlst_entry, parse_mlsx_line,
+    Entry, EntryKind, LineSplitter, ListingError, MAX_LISTING_LINE, Timestamp, format_list_line,
+    format_mlsx, parse_list_line, parse_mlst_entry, parse_mlsx_line,
 };
 
 fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Timestamp {
@@ -774,6 +774,30 @@ fn format_mlsx_refuses_what_would_corrupt_the_listing() {
 }
 
 #[test]
+fn format_list_line_writes_what_ls_writes() {
+    let now = utc(2026, 12, 1, 12, 0, 0).0;
+    let mut file = Entry::new("journal 2026.csv", EntryKind::File);
+    file.size = Some(1234);
+    file.modified = Some(utc(2026, 11, 22, 5, 40, 0));
+    assert_eq!(
+        String::from_utf8(format_list_line(&file, now).unwrap()).unwrap(),
+        "-rw-r--r-- 1 ftp ftp         1234 Nov 22 05:40 journal 2026.csv"
+    );
+    let mut dir = Entry::new("old", EntryKind::Directory);
+    dir.modified = Some(utc(2024, 1, 3, 5, 40, 0));
+    dir.permissions = Some("drwx------".into());
+    assert_eq!(
+        String::from_utf8(format_list_line(&dir, now).unwrap()).unwrap(),
+        "drwx------ 1 ftp ftp            0 Jan  3  2024 old"
+    );
+    let bad = Entry::new("a\r\n226 done", EntryKind::File);
+    assert!(matches!(
+        format_list_line(&bad, now),
+        Err(ListingError::Unformattable { what: "name", .. })
+    ));
+}
+
+#[test]
 fn format_mlsx_writes_what_servers_write() {
     let mut e = Entry::new("file name.txt", EntryKind::File);
     e.size = Some(123);
@@ -1001,6 +1025,43 @@ proptest! {
         prop_assert_eq!(e.owner, Some(owner));
         // A numeric owner without a group reads as links + owner; a named one too.
         prop_assert_eq!(e.group, group);
+    }
+
+    #[test]
+    fn formatted_list_lines_round_trip(
+        kind in prop_oneof![
+            Just(EntryKind::File),
+            Just(EntryKind::Directory),
+            "[a-z0-9/._-]{1,20}".prop_map(|t| EntryKind::Symlink { target: Some(t) }),
+        ],
+        name in name_bytes(),
+        owner in "[a-z_][a-z0-9_]{0,7}",
+        group in "[a-z_][a-z0-9_]{0,7}",
+        size in any::<u64>(),
+        minutes in 0i64..47_000 * 1440,
+        offset_days in -400i64..400,
+    ) {
+        prop_assume!(!matches!(kind, EntryKind::Symlink { .. }) || !name.windows(4).any(|w| w == b" -> "));
+        let t = Timestamp(minutes * 60);
+        let now = t.0 + offset_days * 86_400;
+        let entry = Entry {
+            size: Some(size),
+            modified: Some(t),
+            owner: Some(owner.clone()),
+            group: Some(group.clone()),
+            ..Entry::from_raw_name(name.clone(), kind.clone())
+        };
+        let line = format_list_line(&entry, now).unwrap();
+        let e = parse_list_line(&line, now).unwrap().unwrap();
+        prop_assert_eq!(&e.raw_name, &name);
+        prop_assert_eq!(e.kind, kind);
+        prop_assert_eq!(e.size, Some(size));
+        prop_assert_eq!((e.owner, e.group), (Some(owner), Some(group)));
+        let shown = match offset_days.abs() < 182 {
+            true => t,
+            false => Timestamp(t.0 - t.0.rem_euclid(86_400)),
+        };
+        prop_assert_eq!(e.modified, Some(shown));
     }
 
     #[test]

@@ -274,6 +274,60 @@ impl ServerConfig {
             inner: Arc::new(inner),
         }
     }
+
+    /// The same configuration and scope, whose sessions send no TLS 1.3 session tickets.
+    ///
+    /// For FTPS data connections: they resume the control connection's session and need no
+    /// tickets of their own, and a ticket the client never reads (an upload only writes) makes
+    /// its close send a TCP reset, which can destroy the end of the upload in flight.
+    pub fn without_tickets(&self) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.send_tls13_tickets = 0;
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Like [`new_scope`](Self::new_scope), but a TLS 1.3 ticket of this scope resumes any
+    /// number of connections instead of one.
+    ///
+    /// FTPS clients resume every data connection from the control connection's session: lftp
+    /// (GnuTLS) and Python's `ssl` hand the same ticket over each time, which a single-use
+    /// ticket refuses from the second data connection on. OpenSSL servers (vsftpd, proftpd)
+    /// accept that reuse. With no early data (redy enables none), reusing a ticket within one
+    /// small scope replays nothing; TLS 1.2 session IDs are reusable in any scope.
+    pub fn new_reusable_scope(&self) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.session_storage = Arc::new(ReusableTickets(ServerSessionMemoryCache::new(
+            SERVER_SCOPE_SESSIONS,
+        )));
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+}
+
+/// A server session cache whose entries survive being used: `take` (what rustls calls for a
+/// stateful TLS 1.3 ticket) only reads. See [`ServerConfig::new_reusable_scope`].
+#[derive(Debug)]
+struct ReusableTickets(Arc<ServerSessionMemoryCache>);
+
+impl rustls::server::StoresServerSessions for ReusableTickets {
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        self.0.put(key, value)
+    }
+
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.0.get(key)
+    }
+
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.0.get(key)
+    }
+
+    fn can_cache(&self) -> bool {
+        self.0.can_cache()
+    }
 }
 
 impl fmt::Debug for ServerConfig {
@@ -356,4 +410,31 @@ fn key(identity: &Identity) -> PrivateKeyDer<'static> {
 
 fn config_err(e: rustls::Error) -> Error {
     Error::Config(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use rustls::server::StoresServerSessions;
+
+    use super::*;
+
+    #[test]
+    fn reusable_scopes_keep_a_ticket_after_it_resumed() {
+        let single = ServerSessionMemoryCache::new(4);
+        let reusable = ReusableTickets(ServerSessionMemoryCache::new(4));
+        for cache in [&*single as &dyn StoresServerSessions, &reusable] {
+            assert!(cache.put(b"ticket".to_vec(), b"session".to_vec()));
+            assert_eq!(cache.take(b"ticket"), Some(b"session".to_vec()));
+        }
+        assert_eq!(
+            single.take(b"ticket"),
+            None,
+            "rustls: a ticket resumes once"
+        );
+        assert_eq!(
+            reusable.take(b"ticket"),
+            Some(b"session".to_vec()),
+            "again and again"
+        );
+    }
 }

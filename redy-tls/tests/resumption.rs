@@ -102,3 +102,18 @@ fn a_data_connection_must_resume_the_control_session() {
         assert_eq!(link.errors().1, Some(Error::ResumptionRequired), "{v}");
     }
 }
+
+#[test]
+fn sessions_of_a_scope_without_tickets_issue_none() {
+    let (client, server) = configs(TlsVersion::Tls13);
+    connect(&client, &server); // the client now holds the full handshake's two tickets
+    let quiet = server.without_tickets();
+    let resumed: Vec<bool> = (0..3).map(|_| connect(&client, &quiet).resumed()).collect();
+    // Each resumption uses up a ticket and brings no new one: the third is a full handshake.
+    assert_eq!(resumed, [true, true, false]);
+    // Sessions of the scope itself issue tickets again (after one more full handshake).
+    let resumed: Vec<bool> = (0..3)
+        .map(|_| connect(&client, &server).resumed())
+        .collect();
+    assert_eq!(resumed, [false, true, true]);
+}

@@ -314,6 +314,78 @@ impl fmt::Debug for Command {
     }
 }
 
+/// Frames command lines from a byte stream, whatever its chunking (the server side).
+///
+/// Holds at most [`MAX_COMMAND_LINE`] bytes: a longer line is dropped as soon as that many
+/// bytes arrived without a line feed, and the rest of it is discarded unbuffered up to its line
+/// feed, where it is reported as [`CodecError::LineTooLong`] (so replies stay in step with the
+/// commands the client sent).
+#[derive(Debug, Default)]
+pub struct CommandFramer {
+    line: Vec<u8>,
+    discarding: bool,
+}
+
+impl CommandFramer {
+    /// A framer at the start of a stream.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes bytes up to the end of the next line and returns how many it took and, when a
+    /// line ended, the line with its CR LF (or bare LF) removed, or the refusal of an overlong
+    /// one. Call again with the rest.
+    pub fn feed(&mut self, data: &[u8]) -> (usize, Option<Result<Vec<u8>, CodecError>>) {
+        let end = data.iter().position(|&b| b == b'\n');
+        if self.discarding {
+            return match end {
+                None => (data.len(), None),
+                Some(end) => {
+                    self.discarding = false;
+                    (end + 1, Some(Err(too_long())))
+                }
+            };
+        }
+        let room = MAX_COMMAND_LINE.saturating_sub(self.line.len());
+        match end {
+            Some(end) if end < room => {
+                self.line.extend_from_slice(&data[..end]);
+                if self.line.last() == Some(&b'\r') {
+                    self.line.pop();
+                }
+                (end + 1, Some(Ok(std::mem::take(&mut self.line))))
+            }
+            None if data.len() < room => {
+                self.line.extend_from_slice(data);
+                (data.len(), None)
+            }
+            _ => {
+                // Over the limit: drop what was held and skip to the line feed.
+                self.line = Vec::new();
+                self.discarding = true;
+                let (taken, outcome) = self.feed(&data[room.min(data.len())..]);
+                (room.min(data.len()) + taken, outcome)
+            }
+        }
+    }
+
+    /// Bytes held for the line being framed (at most [`MAX_COMMAND_LINE`]).
+    pub fn buffered(&self) -> usize {
+        self.line.len()
+    }
+
+    /// True when part of a line has arrived but not its end.
+    pub fn is_mid_line(&self) -> bool {
+        !self.line.is_empty() || self.discarding
+    }
+}
+
+fn too_long() -> CodecError {
+    CodecError::LineTooLong {
+        limit: MAX_COMMAND_LINE,
+    }
+}
+
 /// Skips Telnet IAC sequences (IAC IP, IAC DM, IAC x) before the verb, as sent with ABOR.
 fn skip_telnet_interrupts(mut line: &[u8]) -> &[u8] {
     while let [0xff, _, rest @ ..] = line {
@@ -377,6 +449,39 @@ mod tests {
                 argument: Some("CHMOD 644 x".into())
             })
         );
+    }
+
+    #[test]
+    fn framer_splits_lines_across_chunks() {
+        let mut framer = CommandFramer::new();
+        let stream = b"USER a\r\nPA";
+        let (n, line) = framer.feed(stream);
+        assert_eq!((n, line), (8, Some(Ok(b"USER a".to_vec()))));
+        assert_eq!(framer.feed(&stream[n..]), (2, None));
+        assert!(framer.is_mid_line());
+        assert_eq!(framer.feed(b"SS x\n"), (5, Some(Ok(b"PASS x".to_vec()))));
+    }
+
+    #[test]
+    fn framer_discards_an_overlong_line_without_holding_it() {
+        let mut framer = CommandFramer::new();
+        let chunk = vec![b'A'; 64 * 1024];
+        for _ in 0..16 {
+            assert_eq!(framer.feed(&chunk), (chunk.len(), None));
+            assert!(framer.buffered() <= MAX_COMMAND_LINE);
+        }
+        assert_eq!(framer.buffered(), 0, "nothing kept of the long line");
+        let (n, outcome) = framer.feed(b"AAA\r\nNOOP\r\n");
+        assert_eq!(n, 5);
+        assert_eq!(outcome, Some(Err(too_long())));
+        assert_eq!(framer.feed(b"NOOP\r\n"), (6, Some(Ok(b"NOOP".to_vec()))));
+        // Exactly at the limit with its CRLF is fine; one more byte is not.
+        let mut at_limit = vec![b'B'; MAX_COMMAND_LINE - 2];
+        at_limit.extend_from_slice(b"\r\n");
+        assert!(matches!(framer.feed(&at_limit), (_, Some(Ok(_)))));
+        let mut over = vec![b'B'; MAX_COMMAND_LINE - 1];
+        over.extend_from_slice(b"\r\n");
+        assert_eq!(framer.feed(&over), (over.len(), Some(Err(too_long()))));
     }
 
     #[test]

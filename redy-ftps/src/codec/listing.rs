@@ -758,6 +758,73 @@ fn mlsx_kind(value: &str) -> EntryKind {
 /// Facts as sent: (name, value).
 type Facts<'a> = Vec<(&'a [u8], &'a [u8])>;
 
+/// The `LIST` line for `entry` in the Unix `ls -l` form servers send, without a line end
+/// (append CRLF): `-rw-r--r-- 1 owner group size Nov 22 05:40 name`, the time shown only for
+/// dates within six months of `now_unix` (the year otherwise), as `ls` does. Missing fields get
+/// `ls`'s defaults: mode `-rw-r--r--` or `drwxr-xr-x` by kind, owner and group `ftp`, size 0,
+/// time `now_unix`. A symlink with a target shows ` -> target`. It round-trips with
+/// [`parse_list_line`]; a name that is empty or holds CR, LF or NUL is refused.
+pub fn format_list_line(entry: &Entry, now_unix: i64) -> Result<Vec<u8>, ListingError> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let unformattable = |what, text: &[u8]| ListingError::Unformattable {
+        what,
+        text: shown(text),
+    };
+    if entry.raw_name.is_empty() || entry.raw_name.iter().any(|b| b"\r\n\0".contains(b)) {
+        return Err(unformattable("name", &entry.raw_name));
+    }
+    let type_char = match entry.kind {
+        EntryKind::Directory | EntryKind::CurrentDir | EntryKind::ParentDir => 'd',
+        EntryKind::Symlink { .. } => 'l',
+        EntryKind::File => '-',
+        EntryKind::Other => '?',
+    };
+    // A mode as `ls` prints it, else one made from the kind (an MLSD `perm` fact is no mode).
+    let mode = entry
+        .permissions
+        .as_deref()
+        .filter(|p| all_consuming(mode).parse(p.as_bytes()).is_ok())
+        .map(str::to_owned)
+        .unwrap_or_else(|| match type_char {
+            'd' => "drwxr-xr-x".to_owned(),
+            c => format!("{c}rw-r--r--"),
+        });
+    let word = |w: Option<&str>| -> Result<String, ListingError> {
+        match w {
+            None | Some("") => Ok("ftp".to_owned()),
+            Some(w) if w.bytes().any(|b| b.is_ascii_whitespace() || b == 0) => {
+                Err(unformattable("owner or group", w.as_bytes()))
+            }
+            Some(w) => Ok(w.to_owned()),
+        }
+    };
+    let (owner, group) = (word(entry.owner.as_deref())?, word(entry.group.as_deref())?);
+    let time = entry.modified.unwrap_or(Timestamp(now_unix));
+    let (y, mo, d, h, mi, _) = time.to_utc();
+    if !(1000..=9999).contains(&y) {
+        return Err(unformattable("time", time.0.to_string().as_bytes()));
+    }
+    let month = MONTHS[usize::try_from(mo.saturating_sub(1)).unwrap_or(0).min(11)];
+    const HALF_YEAR: i64 = 182 * 86_400;
+    let when = match (time.0 - now_unix).abs() < HALF_YEAR {
+        true => format!("{h:02}:{mi:02}"),
+        false => format!(" {y}"),
+    };
+    let mut line = format!(
+        "{mode} 1 {owner} {group} {:>12} {month} {d:>2} {when} ",
+        entry.size.unwrap_or(0)
+    )
+    .into_bytes();
+    line.extend_from_slice(&entry.raw_name);
+    if let EntryKind::Symlink { target: Some(t) } = &entry.kind {
+        line.extend_from_slice(b" -> ");
+        line.extend_from_slice(t.as_bytes());
+    }
+    Ok(line)
+}
+
 /// `YYYYMMDDHHMMSS[.sss]`, UTC.
 fn mlsx_time(value: &str) -> Option<Timestamp> {
     let parsed: IResult<&[u8], _> = all_consuming((
