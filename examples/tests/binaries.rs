@@ -65,6 +65,15 @@ fn demo_accepts_and_refuses_as_each_policy_says() {
         line("  TLS 1.3:").ends_with("full, resumed, resumed, resumed, resumed"),
         "{out}"
     );
+    assert!(
+        line("  uploaded 800000 bytes, downloaded 800000 bytes: identical")
+            .ends_with("file on the server's disk identical"),
+        "{out}"
+    );
+    assert_eq!(
+        line("  3 of 3 data connections resumed"),
+        "  3 of 3 data connections resumed the control connection's TLS session"
+    );
 }
 
 #[test]

@@ -128,7 +128,7 @@ fn curl(server: &Server, args: &[&str]) -> (bool, String) {
 
 fn url(server: &Server, security: Security, path: &str) -> String {
     match security {
-        Security::Implicit => format!("ftps://127.0.0.1:{}/{path}", server.port()),
+        Security::ImplicitTls => format!("ftps://127.0.0.1:{}/{path}", server.port()),
         _ => format!("ftp://127.0.0.1:{}/{path}", server.port()),
     }
 }
@@ -138,13 +138,13 @@ fn curl_uploads_downloads_and_lists_implicit_and_explicit() {
     if !require("curl") {
         return;
     }
-    for security in [Security::Implicit, Security::Explicit] {
+    for security in [Security::ImplicitTls, Security::ExplicitTls] {
         for version in VERSIONS {
             let server = Server::start("ftp-server-curl", security, version);
             let local = server.dir.path().join("local.bin");
             write_pseudo_random(&local, 3 * 1024 * 1024 + 11);
             let explicit: &[&str] = match security {
-                Security::Implicit => &[],
+                Security::ImplicitTls => &[],
                 _ => &["--ssl-reqd"],
             };
             let up = url(&server, security, "logs/journal.bin");
@@ -199,11 +199,14 @@ fn curl_without_session_reuse_is_refused_with_522() {
         return;
     }
     for version in VERSIONS {
-        let server = Server::start("ftp-server-nosessionid", Security::Implicit, version);
+        let server = Server::start("ftp-server-nosessionid", Security::ImplicitTls, version);
         fs::write(server.root.join("a.txt"), b"hello").unwrap();
         let (ok, out) = curl(
             &server,
-            &["--no-sessionid", &url(&server, Security::Implicit, "a.txt")],
+            &[
+                "--no-sessionid",
+                &url(&server, Security::ImplicitTls, "a.txt"),
+            ],
         );
         assert!(!ok, "{version:?}: {out}");
         assert!(out.contains("522"), "{version:?}: {out}");
@@ -213,14 +216,14 @@ fn curl_without_session_reuse_is_refused_with_522() {
             server.log()
         );
         // The same download with session reuse works.
-        let (ok, out) = curl(&server, &[&url(&server, Security::Implicit, "a.txt")]);
+        let (ok, out) = curl(&server, &[&url(&server, Security::ImplicitTls, "a.txt")]);
         assert!(ok && out == "hello", "{out}");
     }
 }
 
 fn lftp(server: &Server, security: Security, script: &str) -> (bool, String) {
     let scheme = match security {
-        Security::Implicit => "ftps",
+        Security::ImplicitTls => "ftps",
         _ => "ftp",
     };
     let commands = format!(
@@ -270,9 +273,9 @@ fn lftp_mirrors_a_tree_up_and_down_implicit_and_explicit() {
         return;
     }
     for (security, version) in [
-        (Security::Implicit, TlsVersion::Tls13),
-        (Security::Explicit, TlsVersion::Tls12),
-        (Security::Explicit, TlsVersion::Tls13),
+        (Security::ImplicitTls, TlsVersion::Tls13),
+        (Security::ExplicitTls, TlsVersion::Tls12),
+        (Security::ExplicitTls, TlsVersion::Tls13),
     ] {
         let server = Server::start("ftp-server-lftp", security, version);
         let tree = server.dir.path().join("tree");
@@ -298,7 +301,7 @@ fn lftp_active_mode_and_a_resumed_upload() {
         return;
     }
     for version in VERSIONS {
-        let server = Server::start("ftp-server-lftp-active", Security::Explicit, version);
+        let server = Server::start("ftp-server-lftp-active", Security::ExplicitTls, version);
         let local = server.dir.path().join("big.bin");
         write_pseudo_random(&local, 2 * 1024 * 1024);
         let back = server.dir.path().join("back.bin");
@@ -307,7 +310,7 @@ fn lftp_active_mode_and_a_resumed_upload() {
             local.display(),
             back.display()
         );
-        let (ok, out) = lftp(&server, Security::Explicit, &script);
+        let (ok, out) = lftp(&server, Security::ExplicitTls, &script);
         let log = server.log();
         assert!(ok, "{version:?}: {out}\n{log}");
         assert!(
@@ -362,7 +365,7 @@ fn python_ftplib_explicit_prot_p() {
     }
     for version in VERSIONS {
         // ftplib with the session-reuse fix works against the default (reuse-requiring) server.
-        let server = Server::start("ftp-server-ftplib", Security::Explicit, version);
+        let server = Server::start("ftp-server-ftplib", Security::ExplicitTls, version);
         let (ok, out) = ftplib(&server, "reuse");
         assert!(ok, "{version:?}: {out}\n{}", server.log());
         assert!(
@@ -374,9 +377,10 @@ fn python_ftplib_explicit_prot_p() {
         let (ok, out) = ftplib(&server, "stock");
         assert!(!ok && out.contains("522") && out.contains("reuse"), "{out}");
         // A server that allows it serves stock ftplib.
-        let relaxed = Server::start_with("ftp-server-ftplib", Security::Explicit, version, |c| {
-            c.require_data_resumption = false;
-        });
+        let relaxed =
+            Server::start_with("ftp-server-ftplib", Security::ExplicitTls, version, |c| {
+                c.require_data_resumption = false;
+            });
         let (ok, out) = ftplib(&relaxed, "stock");
         assert!(ok, "{version:?}: {out}\n{}", relaxed.log());
     }
@@ -482,7 +486,11 @@ impl Client {
 
 #[test]
 fn a_data_connection_from_another_address_is_refused() {
-    let server = Server::start("ftp-server-hostile", Security::Implicit, TlsVersion::Tls13);
+    let server = Server::start(
+        "ftp-server-hostile",
+        Security::ImplicitTls,
+        TlsVersion::Tls13,
+    );
     fs::write(server.root.join("secret.csv"), b"secret").unwrap();
     let mut client = Client::implicit(&server);
     client.login();
@@ -506,7 +514,7 @@ fn a_data_connection_from_another_address_is_refused() {
 
 #[test]
 fn fifty_sessions_at_once_each_upload_and_download() {
-    let server = Server::start("ftp-server-fifty", Security::Implicit, TlsVersion::Tls13);
+    let server = Server::start("ftp-server-fifty", Security::ImplicitTls, TlsVersion::Tls13);
     let started = Instant::now();
     let addr_server = Arc::new(server);
     let threads: Vec<_> = (0..50u8)

@@ -113,7 +113,7 @@ fn a_client_that_stops_mid_upload_gets_a_partial_upload_never_a_complete_one() {
     )));
 
     // With the explicit policy, EOF ends an upload.
-    let mut config = server_config(Security::Implicit, TlsVersion::Tls13);
+    let mut config = server_config(Security::ImplicitTls, TlsVersion::Tls13);
     config.accept_upload_eof_without_close_notify = true;
     let mut c = Client::new(config);
     c.next_reply();
@@ -167,7 +167,7 @@ fn a_data_connection_that_does_not_resume_is_refused_with_522() {
 
 #[test]
 fn the_resumption_requirement_can_be_relaxed() {
-    let mut config = server_config(Security::Implicit, TlsVersion::Tls13);
+    let mut config = server_config(Security::ImplicitTls, TlsVersion::Tls13);
     config.require_data_resumption = false;
     let mut c = Client::new(config);
     c.next_reply();
@@ -232,7 +232,7 @@ fn port_and_eprt_go_only_to_the_clients_own_address() {
 
 #[test]
 fn active_connections_come_from_the_configured_port() {
-    let mut config = server_config(Security::Implicit, TlsVersion::Tls13);
+    let mut config = server_config(Security::ImplicitTls, TlsVersion::Tls13);
     config.active_source_port = Some(989);
     let mut c = Client::new(config);
     c.next_reply();

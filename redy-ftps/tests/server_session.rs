@@ -105,7 +105,7 @@ fn user_before_auth_tls_is_refused_on_an_explicit_server() {
 
 #[test]
 fn clear_text_login_only_with_the_insecure_opt_in() {
-    let mut config = server_config(Security::Explicit, TlsVersion::Tls13);
+    let mut config = server_config(Security::ExplicitTls, TlsVersion::Tls13);
     config.allow_insecure_plain_ftp = true;
     let mut c = Client::new(config);
     c.next_reply();
@@ -156,7 +156,7 @@ fn unknown_and_malformed_commands() {
 
 #[test]
 fn a_one_mebibyte_command_line_is_refused_without_being_buffered() {
-    let mut config = server_config(Security::Explicit, TlsVersion::Tls13);
+    let mut config = server_config(Security::ExplicitTls, TlsVersion::Tls13);
     config.allow_insecure_plain_ftp = true;
     let now = std::time::Instant::now();
     let mut s = ServerSession::new(
@@ -307,7 +307,7 @@ fn the_client_closing_the_control_connection_ends_the_session() {
 
 #[test]
 fn ccc_returns_the_control_connection_to_clear_text_only_when_enabled() {
-    let mut config = server_config(Security::Explicit, TlsVersion::Tls13);
+    let mut config = server_config(Security::ExplicitTls, TlsVersion::Tls13);
     config.allow_ccc = true;
     let mut c = Client::new(config);
     c.next_reply();

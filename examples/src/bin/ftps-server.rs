@@ -71,8 +71,8 @@ fn parse_args() -> Result<Args> {
         match flag.as_str() {
             "--root" => args.root = Some(value()?.into()),
             "--listen" => args.listen = Some(value()?.parse()?),
-            "--implicit" => args.security = Some(Security::Implicit),
-            "--explicit" => args.security = Some(Security::Explicit),
+            "--implicit" => args.security = Some(Security::ImplicitTls),
+            "--explicit" => args.security = Some(Security::ExplicitTls),
             "--user" => args.users.push(value()?),
             "--cert" => args.cert = Some(value()?.into()),
             "--key" => args.key = Some(value()?.into()),

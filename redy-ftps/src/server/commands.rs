@@ -221,7 +221,7 @@ impl ServerSession {
                 &format!("AUTH {mechanism} is not supported: use AUTH TLS"),
             );
         }
-        if self.control.tls.is_some() || self.config.security == Security::Implicit {
+        if self.control.tls.is_some() || self.config.security == Security::ImplicitTls {
             return self.reply(503, "TLS is already on");
         }
         if self.logged_in {
@@ -238,7 +238,7 @@ impl ServerSession {
         if self.control.tls.is_none() {
             return self.reply(503, "PROT needs a TLS control connection: AUTH TLS first");
         }
-        if !self.pbsz && self.config.security == Security::Explicit {
+        if !self.pbsz && self.config.security == Security::ExplicitTls {
             return self.reply(503, "PROT must follow PBSZ (send PBSZ 0 first)");
         }
         match level {

@@ -9,18 +9,18 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Security {
     /// TLS from the first byte (control port 990, data port 989).
-    Implicit,
+    ImplicitTls,
     /// A clear greeting, then `AUTH TLS` before `USER` (port 21). Logins without TLS are refused
     /// unless [`FtpServerConfig::allow_insecure_plain_ftp`] is set.
-    Explicit,
+    ExplicitTls,
 }
 
 impl Security {
     /// The usual control port: 990 for implicit FTPS, 21 for explicit.
     pub fn default_port(self) -> u16 {
         match self {
-            Self::Implicit => 990,
-            Self::Explicit => 21,
+            Self::ImplicitTls => 990,
+            Self::ExplicitTls => 21,
         }
     }
 }

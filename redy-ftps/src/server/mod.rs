@@ -51,7 +51,7 @@
 //! let ca = DeviceCa::generate(&"12345-67890".parse()?, now)?;
 //! let identity = ca.issue_server_certificate(&["127.0.0.1".parse()?], now)?;
 //! let tls = redy_tls::ServerConfig::builder(identity).build()?;
-//! let mut config = FtpServerConfig::new(Security::Explicit, tls);
+//! let mut config = FtpServerConfig::new(Security::ExplicitTls, tls);
 //! config.allow_insecure_plain_ftp = true;
 //!
 //! let t = Instant::now();
@@ -163,8 +163,8 @@ impl ServerSession {
     ) -> Result<Self, ServerError> {
         let scope = config.tls.new_reusable_scope();
         let tls = match config.security {
-            Security::Implicit => Some(TlsSession::server(&scope)?),
-            Security::Explicit => None,
+            Security::ImplicitTls => Some(TlsSession::server(&scope)?),
+            Security::ExplicitTls => None,
         };
         let implicit = tls.is_some();
         let mut session = Self {

@@ -14,7 +14,7 @@ const COMMANDS: [&str; 39] = [
 /// The `211` FEAT reply's lines (RFC 2389): each feature on a line starting with a space.
 pub(super) fn features(config: &FtpServerConfig) -> Vec<String> {
     let mut lines = vec!["Features:".to_owned()];
-    if config.security == Security::Explicit {
+    if config.security == Security::ExplicitTls {
         lines.push(" AUTH TLS".to_owned());
     }
     lines.extend(

@@ -193,7 +193,7 @@ pub struct Client {
 impl Client {
     pub fn new(config: FtpServerConfig) -> Self {
         let now = Instant::now();
-        let implicit = config.security == Security::Implicit;
+        let implicit = config.security == Security::ImplicitTls;
         let server = ServerSession::new(
             config,
             CLIENT.parse().unwrap(),
@@ -232,11 +232,11 @@ impl Client {
     }
 
     pub fn implicit(version: TlsVersion) -> Self {
-        Self::new(server_config(Security::Implicit, version))
+        Self::new(server_config(Security::ImplicitTls, version))
     }
 
     pub fn explicit(version: TlsVersion) -> Self {
-        Self::new(server_config(Security::Explicit, version))
+        Self::new(server_config(Security::ExplicitTls, version))
     }
 
     /// Sends raw bytes on the control connection.

@@ -5,13 +5,15 @@
 //! ```
 //! It creates `REDY-12345-67890-CA.crt` and `ServerREDY.pem` in a temporary folder, starts a
 //! redy-tls server with them on 127.0.0.1, and connects to it as a client under every trust
-//! policy, printing what was accepted or refused and why.
+//! policy, printing what was accepted or refused and why; then sends a mail with redy-smtps and
+//! moves a file through the redy FTPS server and client.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, SystemTime};
 use std::{fs, thread};
 
+mod ftp;
 mod smtp;
 
 use redy_certs::{Certificate, DeviceCa, Identity, SpkiPin, TimeSource, TrustPolicy};
@@ -155,7 +157,8 @@ fn main() -> Result<()> {
                 .join(", ")
         );
     }
-    smtp::run(identity, ca.certificate().clone())?;
+    smtp::run(identity.clone(), ca.certificate().clone())?;
+    ftp::run(identity, ca.certificate().clone())?;
 
     println!(
         "\n'DANGER: trust any server' accepts any certificate for any name: it only proves the peer holds"
