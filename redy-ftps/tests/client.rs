@@ -11,6 +11,8 @@ use redy_ftps::client::{
     Action, Channel, DataError, Error, Event, ListFormat, OpError, Outcome, Security,
 };
 use redy_ftps::codec::listing::EntryKind;
+use redy_tls::TlsVersion;
+use redy_tls::redy_certs::TrustPolicy;
 
 fn ready(security: Security) -> Pair {
     let mut pair = Pair::new(security);
@@ -192,6 +194,48 @@ fn rest_resumes_a_download_at_the_offset() {
     pair.run().unwrap();
     assert!(pair.server.log.contains(&"REST \"12345\"".to_owned()));
     assert_eq!(pair.downloads[&id], file[12_345..]);
+}
+
+#[test]
+fn tickets_spent_says_when_the_next_data_connection_could_not_resume() {
+    let mut pair = ready(Security::ImplicitTls);
+    pair.server.files.insert("a".into(), vec![7; 1000]);
+    pair.server.faults.no_data_tickets = true;
+    // The login brought rustls' two TLS 1.3 tickets; data connections bring none.
+    for i in 0..2 {
+        assert!(!pair.client.tickets_spent(), "transfer {i}");
+        let id = pair.client.retrieve("a", 0, pair.now).unwrap();
+        pair.run().unwrap();
+        assert!(pair.done(id).is_some(), "{:?}", pair.failed(id));
+    }
+    assert!(pair.client.tickets_spent());
+    let id = pair.client.retrieve("a", 0, pair.now).unwrap();
+    pair.run().unwrap();
+    let error = pair.failed(id).expect("the server requires reuse");
+    assert!(error.to_string().contains("tickets_spent"), "{error}");
+    assert_eq!(pair.server.resumed[..2], [true, true]);
+}
+
+#[test]
+fn tls12_sessions_never_spend_their_tickets() {
+    let trust = TrustPolicy::CaCertificates(vec![pki().ca.certificate().clone()]);
+    let mut config = config(Security::ImplicitTls);
+    config.tls = redy_tls::ClientConfig::builder(trust)
+        .versions(TlsVersion::Tls12, TlsVersion::Tls12)
+        .build()
+        .unwrap();
+    let mut server = FakeServer::new(Security::ImplicitTls);
+    server.files.insert("a".into(), vec![7; 1000]);
+    server.faults.no_data_tickets = true;
+    let mut pair = Pair::with(config, server);
+    pair.run().unwrap();
+    for _ in 0..4 {
+        assert!(!pair.client.tickets_spent());
+        let id = pair.client.retrieve("a", 0, pair.now).unwrap();
+        pair.run().unwrap();
+        assert!(pair.done(id).is_some(), "{:?}", pair.failed(id));
+    }
+    assert_eq!(pair.server.resumed, [true; 4]);
 }
 
 #[test]

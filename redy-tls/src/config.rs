@@ -11,14 +11,16 @@ use std::sync::Arc;
 
 use redy_certs::{Identity, KeyFormat, TimeSource, TrustPolicy};
 use rustls::SupportedProtocolVersion;
-use rustls::client::{ClientSessionMemoryCache, Resumption};
+use rustls::client::Resumption;
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::ServerName;
 use rustls::pki_types::{
     CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
 };
 use rustls::server::ServerSessionMemoryCache;
 
 use crate::Error;
+use crate::store::CountingStore;
 use crate::verify::{ClientVerifier, ServerVerifier};
 
 /// Sessions a client scope remembers (one per server name; TLS 1.3 keeps several tickets each).
@@ -175,6 +177,7 @@ macro_rules! common_setters {
 #[derive(Clone)]
 pub struct ClientConfig {
     pub(crate) inner: Arc<rustls::ClientConfig>,
+    store: Arc<CountingStore>,
 }
 
 impl ClientConfig {
@@ -189,13 +192,21 @@ impl ClientConfig {
 
     /// The same configuration with a new, empty resumption scope.
     pub fn new_scope(&self) -> Self {
+        let store = Arc::new(CountingStore::new(CLIENT_SCOPE_SESSIONS));
         let mut inner = (*self.inner).clone();
-        inner.resumption = Resumption::store(Arc::new(ClientSessionMemoryCache::new(
-            CLIENT_SCOPE_SESSIONS,
-        )));
+        inner.resumption = Resumption::store(store.clone());
         Self {
             inner: Arc::new(inner),
+            store,
         }
+    }
+
+    /// The TLS 1.3 session tickets this scope holds for `server_name`. rustls resumes a TLS 1.3
+    /// session once per ticket, so this is how many more connections to that server can resume
+    /// a TLS 1.3 session of this scope (TLS 1.2 sessions resume any number of times). 0 for a
+    /// name that is not a valid server name.
+    pub fn tls13_tickets(&self, server_name: &str) -> usize {
+        ServerName::try_from(server_name).map_or(0, |name| self.store.tls13_tickets(&name))
     }
 }
 
@@ -242,6 +253,7 @@ impl ClientConfigBuilder {
         inner.alpn_protocols = self.common.alpn;
         Ok(ClientConfig {
             inner: Arc::new(inner),
+            store: Arc::new(CountingStore::new(0)),
         }
         .new_scope())
     }

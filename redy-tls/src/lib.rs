@@ -58,6 +58,7 @@
 mod config;
 mod error;
 mod session;
+mod store;
 mod verify;
 
 pub use config::{

@@ -117,3 +117,41 @@ fn sessions_of_a_scope_without_tickets_issue_none() {
         .collect();
     assert_eq!(resumed, [false, true, true]);
 }
+
+#[test]
+fn a_scope_counts_the_tls13_tickets_it_holds() {
+    let (client, server) = configs(TlsVersion::Tls13);
+    assert_eq!(client.tls13_tickets("redy.local"), 0);
+    connect(&client, &server);
+    assert_eq!(
+        client.tls13_tickets("redy.local"),
+        2,
+        "the full handshake's two tickets"
+    );
+    assert_eq!(
+        client.tls13_tickets("other.local"),
+        0,
+        "counted per server name"
+    );
+    assert_eq!(
+        client.new_scope().tls13_tickets("redy.local"),
+        0,
+        "and per scope"
+    );
+    let quiet = server.without_tickets();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let resumed = connect(&client, &quiet).resumed();
+        seen.push((resumed, client.tls13_tickets("redy.local")));
+    }
+    // The count says beforehand whether the next connection can resume.
+    assert_eq!(seen, [(true, 1), (true, 0), (false, 0)]);
+    // A handshake with a server that issues tickets refills the count.
+    connect(&client, &server);
+    assert_eq!(client.tls13_tickets("redy.local"), 2);
+    // TLS 1.2 sessions are not tickets of this count: they resume again and again.
+    let (client12, server12) = configs(TlsVersion::Tls12);
+    connect(&client12, &server12);
+    assert_eq!(client12.tls13_tickets("redy.local"), 0);
+    assert!(connect(&client12, &server12).resumed());
+}

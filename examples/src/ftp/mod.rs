@@ -50,7 +50,9 @@ pub enum FtpError {
 
 /// A connected, logged-in FTPS session.
 pub struct FtpSession {
+    config: FtpConfig,
     client: FtpClient,
+    renewals: u32,
     transport: Transport,
     control_tls: Option<HandshakeInfo>,
     data_tls: Vec<HandshakeInfo>,
@@ -92,9 +94,11 @@ impl FtpSession {
 
     /// Runs the session up to ready over a control connection the caller opened.
     pub fn open(config: FtpConfig, tcp: TcpStream) -> Result<Self, FtpError> {
-        let client = FtpClient::new(config, Instant::now())?;
+        let client = FtpClient::new(config.clone(), Instant::now())?;
         let mut session = Self {
+            config,
             client,
+            renewals: 0,
             transport: Transport::new(tcp)?,
             control_tls: None,
             data_tls: Vec::new(),
@@ -137,6 +141,7 @@ impl FtpSession {
         format: ListFormat,
         each: &mut dyn FnMut(Entry),
     ) -> Result<u64, FtpError> {
+        self.renew_if_spent()?;
         let id = self
             .client
             .list(path, format, SystemTime::now(), Instant::now())?;
@@ -152,6 +157,7 @@ impl FtpSession {
 
     /// `NLST`: the names in `path`.
     pub fn names(&mut self, path: Option<&str>) -> Result<Vec<String>, FtpError> {
+        self.renew_if_spent()?;
         let id = self
             .client
             .list(path, ListFormat::Names, SystemTime::now(), Instant::now())?;
@@ -169,6 +175,7 @@ impl FtpSession {
         offset: u64,
         sink: &mut dyn Write,
     ) -> Result<u64, FtpError> {
+        self.renew_if_spent()?;
         let id = self.client.retrieve(remote, offset, Instant::now())?;
         transferred(self.drive(Some(id), &mut Sink::Download(sink))?)
     }
@@ -181,12 +188,14 @@ impl FtpSession {
         offset: u64,
         source: &mut dyn Read,
     ) -> Result<u64, FtpError> {
+        self.renew_if_spent()?;
         let id = self.client.store(remote, offset, Instant::now())?;
         transferred(self.drive(Some(id), &mut upload(source))?)
     }
 
     /// Appends `source` to `remote`.
     pub fn append(&mut self, remote: &str, source: &mut dyn Read) -> Result<u64, FtpError> {
+        self.renew_if_spent()?;
         let id = self.client.append(remote, Instant::now())?;
         transferred(self.drive(Some(id), &mut upload(source))?)
     }
@@ -199,6 +208,34 @@ impl FtpSession {
     ) -> Result<Outcome, FtpError> {
         let id = queue(&mut self.client, Instant::now())?;
         self.drive(Some(id), &mut Sink::None)
+    }
+
+    /// How many times the session was renewed because its TLS 1.3 tickets were spent.
+    pub fn renewals(&self) -> u32 {
+        self.renewals
+    }
+
+    /// Before a data connection: when it could not resume the control connection's TLS session
+    /// (TLS 1.3 tickets spent, see [`FtpClient::tickets_spent`]), logs in on a new control
+    /// connection, returns to the same directory, and quits the old one.
+    fn renew_if_spent(&mut self) -> Result<(), FtpError> {
+        if !self.client.tickets_spent() {
+            return Ok(());
+        }
+        let dir = match self.run(|c, now| c.pwd(now))? {
+            Outcome::Path(dir) => dir,
+            _ => "/".to_owned(),
+        };
+        let mut fresh = Self::connect(self.config.clone())?;
+        fresh.run(|c, now| c.cwd(&dir, now))?;
+        let mut old = std::mem::replace(self, fresh);
+        self.renewals = old.renewals + 1;
+        self.data_tls.splice(0..0, old.data_tls.drain(..));
+        self.bad_entries = std::mem::take(&mut old.bad_entries);
+        self.progress = old.progress.take();
+        // The old session's transfers are all done; a failing QUIT loses nothing.
+        let _ = old.quit();
+        Ok(())
     }
 
     /// Sends `QUIT` and closes the session.

@@ -93,6 +93,10 @@ pub struct FtpClient {
     /// ABOR replies still to come (skipped when their transfer already ended).
     abor_replies_due: u8,
     control_version: Option<redy_tls::TlsVersion>,
+    /// TLS 1.3 session tickets held when the login ended.
+    login_tickets: usize,
+    /// A data connection that did a full handshake ended well: resumption is optional here.
+    full_data_handshakes_accepted: bool,
     actions: VecDeque<Action>,
     events: VecDeque<Event>,
     reply_deadline: Option<(Instant, &'static str)>,
@@ -129,6 +133,8 @@ impl FtpClient {
             control_closed: false,
             abor_replies_due: 0,
             control_version: None,
+            login_tickets: 0,
+            full_data_handshakes_accepted: false,
             actions: VecDeque::new(),
             events: VecDeque::new(),
             reply_deadline: deadline,
@@ -290,6 +296,23 @@ impl FtpClient {
     /// What the server announced in `FEAT`.
     pub fn features(&self) -> &Features {
         &self.features
+    }
+
+    /// True when the next data connection could not resume the control connection's TLS
+    /// session, and a new session (a new login) would let it.
+    ///
+    /// With TLS 1.3 each session ticket the server issued resumes one connection, and
+    /// OpenSSL-based servers such as proftpd issue none on data connections, so a long session
+    /// spends its login's tickets; a server that requires reuse then refuses the next data
+    /// connection. This is true when the control connection runs TLS 1.3, its login brought
+    /// tickets, they are all spent, and no data connection of this session has yet succeeded
+    /// without resuming. Never with TLS 1.2, whose session resumes any number of times.
+    /// `redy-examples`' `FtpSession` logs in again and returns to the directory when it is.
+    pub fn tickets_spent(&self) -> bool {
+        self.control_version == Some(redy_tls::TlsVersion::Tls13)
+            && self.login_tickets > 0
+            && !self.full_data_handshakes_accepted
+            && self.tls.tls13_tickets(&self.config.server_name) == 0
     }
 
     /// True once logged in and set up, until `QUIT`.

@@ -78,6 +78,7 @@ impl FtpClient {
             Phase::Prot => return Err(refused("PROT P", reply)),
             Phase::Type if reply.is_positive() => {
                 self.phase = Phase::Ready;
+                self.login_tickets = self.tls.tls13_tickets(&self.config.server_name);
                 self.events.push_back(Event::Ready);
                 self.start_next(now)?;
             }

@@ -560,6 +560,10 @@ impl FtpClient {
             }
             Some(reply) if self.data_complete(&mut t) => {
                 self.retire_data();
+                if t.resumed == Some(false) {
+                    // The server accepts data connections that do not resume.
+                    self.full_data_handshakes_accepted = true;
+                }
                 let bytes = t.bytes;
                 return self.finish(id, Ok(Outcome::Transferred { reply, bytes }), now);
             }
@@ -591,8 +595,8 @@ impl FtpClient {
             (Some(false), true) => {
                 "the data connection did a full TLS handshake: no TLS 1.3 session ticket was left \
                  to resume with (OpenSSL-based servers such as vsftpd and proftpd issue none on \
-                 upload connections, and rustls uses each ticket once); cap TLS at 1.2 for long \
-                 upload sessions with these servers"
+                 upload connections, and rustls uses each ticket once); open a new session when \
+                 `tickets_spent` says so, or cap TLS at 1.2"
             }
             (Some(false), false) => "the data connection did a full TLS handshake",
             _ => "the data connection did not resume the control connection's TLS session",

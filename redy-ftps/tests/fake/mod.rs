@@ -57,6 +57,8 @@ pub struct Faults {
     pub refuse_reuse: bool,
     /// Cut downloads after this many bytes: TCP EOF without close_notify, then a lying 226.
     pub cut_download_after: Option<usize>,
+    /// Data connections issue no TLS 1.3 session ticket (as proftpd's).
+    pub no_data_tickets: bool,
     /// Stop answering after this many commands.
     pub silent_after: Option<usize>,
     /// Send these bytes right after the 234 to AUTH TLS, before any TLS.
@@ -212,9 +214,10 @@ impl FakeServer {
 
     /// A data connection arrived (client side connected).
     pub fn accept_data(&mut self, n: u64) {
-        let config = match self.faults.refuse_reuse {
-            true => self.tls_config.new_scope(),
-            false => self.tls_config.clone(),
+        let config = match (self.faults.refuse_reuse, self.faults.no_data_tickets) {
+            (true, _) => self.tls_config.new_scope(),
+            (false, true) => self.tls_config.without_tickets(),
+            (false, false) => self.tls_config.clone(),
         };
         let session = TlsSession::server(&config).unwrap().require_resumption();
         self.data = Some((n, session));
