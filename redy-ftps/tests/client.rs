@@ -376,3 +376,56 @@ fn quit_closes_the_control_connection() {
     assert!(pair.client.noop(pair.now).is_err(), "nothing after QUIT");
     let _ = pki();
 }
+
+/// What a user of the machine sees of a session: each operation's outcome, the bytes
+/// downloaded, the entries listed.
+fn script(cuts: Vec<usize>) -> (Vec<String>, Vec<Vec<u8>>) {
+    let mut pair = Pair::new(Security::ExplicitTls);
+    pair.cuts = cuts;
+    pair.run().unwrap();
+    assert!(pair.client.is_ready(), "{:?}", pair.events);
+    let body = pseudo_random(70_000, 9);
+    let up = pair.client.store("f.bin", 0, pair.now).unwrap();
+    pair.uploads.insert(up, body.clone());
+    pair.run().unwrap();
+    let down = pair.client.retrieve("f.bin", 0, pair.now).unwrap();
+    pair.run().unwrap();
+    let rest = pair.client.retrieve("f.bin", 65_000, pair.now).unwrap();
+    pair.run().unwrap();
+    let list = pair.client.list(
+        None,
+        ListFormat::List,
+        std::time::SystemTime::UNIX_EPOCH,
+        pair.now,
+    );
+    pair.run().unwrap();
+    let pwd = pair.client.pwd(pair.now).unwrap();
+    pair.run().unwrap();
+    let seen = [up, down, rest, list.unwrap(), pwd]
+        .map(|id| match (pair.done(id), pair.failed(id)) {
+            (Some(outcome), _) => format!("{outcome:?}"),
+            (_, Some(error)) => format!("failed: {error}"),
+            _ => "pending".to_owned(),
+        })
+        .into_iter()
+        .chain(pair.events.iter().filter_map(|e| match e {
+            Event::Entry { entry, .. } => Some(format!("{entry:?}")),
+            _ => None,
+        }))
+        .collect();
+    let downloads = [down, rest].map(|id| pair.downloads.remove(&id).unwrap_or_default());
+    assert_eq!(downloads[0], body);
+    (seen, downloads.to_vec())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Control replies and data bytes cut anywhere give the same outcomes and bytes.
+    #[test]
+    fn any_split_of_the_server_bytes_gives_the_same_session(
+        cuts in proptest::collection::vec(1usize..3000, 1..12)
+    ) {
+        proptest::prop_assert_eq!(script(cuts), script(Vec::new()));
+    }
+}

@@ -308,6 +308,9 @@ pub struct Pair {
     pub uploads: HashMap<u64, Vec<u8>>,
     /// Downloads by operation id.
     pub downloads: HashMap<u64, Vec<u8>>,
+    /// Sizes the bytes for the client are cut into, in turn (empty: delivered whole).
+    pub cuts: Vec<usize>,
+    next_cut: usize,
     sending: Option<(u64, Vec<u8>)>,
     outgoing: Vec<(u64, Vec<u8>)>,
     cut: Option<u64>,
@@ -328,6 +331,8 @@ impl Pair {
             actions: Vec::new(),
             uploads: HashMap::new(),
             downloads: HashMap::new(),
+            cuts: Vec::new(),
+            next_cut: 0,
             sending: None,
             outgoing: Vec::new(),
             cut: None,
@@ -387,7 +392,13 @@ impl Pair {
             }
             if !back.is_empty() {
                 moved = true;
-                self.client.receive(Channel::Control, &back, self.now)?;
+                let mut rest = &back[..];
+                while !rest.is_empty() {
+                    let piece = self.cut(rest);
+                    let taken = self.client.receive(Channel::Control, piece, self.now)?;
+                    assert!(taken > 0, "the client took none of a control reply");
+                    rest = &rest[taken..];
+                }
             }
             // Actions.
             while let Some(action) = self.client.poll_action() {
@@ -509,7 +520,8 @@ impl Pair {
             moved = true;
             let mut rest = &back[..];
             while !rest.is_empty() {
-                let taken = self.client.receive(ch, rest, self.now)?;
+                let piece = self.cut(rest);
+                let taken = self.client.receive(ch, piece, self.now)?;
                 rest = &rest[taken..];
                 loop {
                     let data = self.client.received().to_vec();
@@ -531,6 +543,16 @@ impl Pair {
             moved = true;
         }
         Ok(moved)
+    }
+
+    /// The next piece of `bytes` to give the client, as `cuts` says.
+    fn cut<'b>(&mut self, bytes: &'b [u8]) -> &'b [u8] {
+        if self.cuts.is_empty() {
+            return bytes;
+        }
+        let size = self.cuts[self.next_cut % self.cuts.len()].max(1);
+        self.next_cut += 1;
+        &bytes[..size.min(bytes.len())]
     }
 
     fn server_data_transmit(&mut self) -> Vec<u8> {
