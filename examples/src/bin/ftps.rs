@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! ftps [--ca FILE | --pin sha256//… | --trust-server] [--tls-max 1.2] [--active]
-//!      [--trust-pasv-address] URL COMMAND [ARGS…]
+//!      [--trust-pasv-address] [--ccc] URL COMMAND [ARGS…]
 //!
 //!   URL      ftps://USER[:PASSWORD]@HOST[:990]/DIR    implicit TLS
 //!            ftpes://USER[:PASSWORD]@HOST[:21]/DIR    explicit AUTH TLS (FileZilla's scheme)
@@ -11,7 +11,9 @@
 //! ```
 //! The password comes from `REDY_FTP_PASSWORD`, else from the URL. `batch` runs one command per
 //! line (blank lines and `#` comments skipped) in one session and stops at the first failure.
-//! Exits 1 with the server's reply when a command fails.
+//! Exits 1 with the server's reply when a command fails. `--ccc` returns the control connection
+//! to clear text after login (for NAT routers that must read it; data stays encrypted): anyone
+//! on the path can then read and alter the commands, so use it only where a router needs it.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -31,7 +33,7 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const USAGE: &str =
     "usage: ftps [--ca FILE | --pin sha256//… | --trust-server] [--tls-max 1.2] [--active]
-            [--trust-pasv-address] (ftps|ftpes)://USER@HOST[:PORT][/DIR] COMMAND [ARGS…]
+            [--trust-pasv-address] [--ccc] (ftps|ftpes)://USER@HOST[:PORT][/DIR] COMMAND [ARGS…]
   commands: ls [PATH] | get REMOTE [LOCAL] | put LOCAL [REMOTE] | put-dir LOCALDIR REMOTEDIR
             rm PATH | mkdir PATH | rmdir PATH | mv FROM TO | size PATH | batch FILE
   password: REDY_FTP_PASSWORD (or in the URL)";
@@ -42,6 +44,7 @@ struct Args {
     tls_max: Option<TlsVersion>,
     active: bool,
     trust_pasv: bool,
+    ccc: bool,
     url: Option<String>,
     command: Vec<String>,
 }
@@ -67,6 +70,7 @@ fn parse_args() -> Result<Args> {
         match arg.as_str() {
             "--active" => args.active = true,
             "--trust-pasv-address" => args.trust_pasv = true,
+            "--ccc" => args.ccc = true,
             "-h" | "--help" => return Err(USAGE.into()),
             flag if flag.starts_with("--") => {
                 let mut value = || {
@@ -121,6 +125,10 @@ fn run() -> Result<()> {
     let mut session = FtpSession::connect(config)?;
     if let Some(info) = session.control_tls() {
         eprintln!("ftps: {:?} {}", info.version, info.cipher_suite);
+    }
+    if args.ccc {
+        session.clear_control()?;
+        eprintln!("ftps: CCC accepted: commands and replies now cross in clear text");
     }
     if dir.len() > 1 {
         session.run(|c, now| c.cwd(&dir, now))?;

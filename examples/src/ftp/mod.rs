@@ -53,6 +53,8 @@ pub struct FtpSession {
     config: FtpConfig,
     client: FtpClient,
     renewals: u32,
+    /// `CCC` was accepted: a renewed session sends it again.
+    clear_control: bool,
     transport: Transport,
     control_tls: Option<HandshakeInfo>,
     data_tls: Vec<HandshakeInfo>,
@@ -99,6 +101,7 @@ impl FtpSession {
             config,
             client,
             renewals: 0,
+            clear_control: false,
             transport: Transport::new(tcp)?,
             control_tls: None,
             data_tls: Vec::new(),
@@ -210,6 +213,14 @@ impl FtpSession {
         self.drive(Some(id), &mut Sink::None)
     }
 
+    /// `CCC`: the control connection returns to clear text (see [`FtpClient::ccc`] for what
+    /// that exposes); data connections stay encrypted.
+    pub fn clear_control(&mut self) -> Result<(), FtpError> {
+        self.run(|c, now| c.ccc(now))?;
+        self.clear_control = true;
+        Ok(())
+    }
+
     /// How many times the session was renewed because its TLS 1.3 tickets were spent.
     pub fn renewals(&self) -> u32 {
         self.renewals
@@ -227,6 +238,9 @@ impl FtpSession {
             _ => "/".to_owned(),
         };
         let mut fresh = Self::connect(self.config.clone())?;
+        if self.clear_control {
+            fresh.clear_control()?;
+        }
         fresh.run(|c, now| c.cwd(&dir, now))?;
         let mut old = std::mem::replace(self, fresh);
         self.renewals = old.renewals + 1;

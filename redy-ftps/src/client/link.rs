@@ -6,6 +6,11 @@ use redy_tls::{Event as TlsEvent, HandshakeInfo, SEND_BUFFER_LIMIT, TlsSession};
 /// Most received clear text held before [`Link::receive`] takes no more.
 pub(crate) const PLAIN_RECEIVE_LIMIT: usize = 64 * 1024;
 
+/// A TLS record header: type, version, length.
+const RECORD_HEADER: usize = 5;
+/// The largest TLS record (2^14 bytes of plaintext plus the most expansion TLS allows).
+const MAX_RECORD: usize = RECORD_HEADER + (1 << 14) + 2048;
+
 /// How a connection's incoming stream ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum End {
@@ -27,6 +32,19 @@ pub(crate) enum LinkEvent {
 pub(crate) enum Link {
     Tls(TlsSession),
     Plain(Plain),
+    /// After `CCC`: TLS ends (our close_notify, then the server's), clear text follows.
+    Unwinding(Box<Unwinding>),
+}
+
+/// A control connection leaving TLS after `CCC`: record by record until the server's
+/// close_notify, so that the clear text after it is not taken for TLS.
+#[derive(Debug)]
+pub(crate) struct Unwinding {
+    tls: TlsSession,
+    /// Received bytes not yet fed to TLS: at most one record and its successor's start.
+    records: Vec<u8>,
+    peer_closed: bool,
+    plain: Plain,
 }
 
 #[derive(Debug, Default)]
@@ -45,21 +63,37 @@ impl Link {
         Self::Plain(Plain::default())
     }
 
+    /// Leaves TLS after the server accepted `CCC`: queues our close_notify; clear text follows
+    /// it both ways.
+    pub(crate) fn unwind(&mut self) {
+        if let Self::Tls(_) = self {
+            let Self::Tls(mut tls) = std::mem::replace(self, Self::plain()) else {
+                return;
+            };
+            tls.close();
+            *self = Self::Unwinding(Box::new(Unwinding {
+                tls,
+                records: Vec::new(),
+                peer_closed: false,
+                plain: Plain::default(),
+            }));
+        }
+    }
+
+    /// After [`unwind`](Self::unwind): the server's close_notify arrived with its `CCC` reply.
+    pub(crate) fn unwound_by_peer(&mut self) {
+        if let Self::Unwinding(u) = self {
+            u.peer_closed = true;
+        }
+    }
+
     /// Takes received bytes; fewer than offered when the received plaintext is full.
     pub(crate) fn receive(&mut self, data: &[u8]) -> Result<usize, redy_tls::Error> {
         match self {
             Self::Tls(tls) => tls.receive(data),
-            Self::Plain(p) => {
-                if p.in_pos == p.inbox.len() {
-                    p.inbox.clear();
-                    p.in_pos = 0;
-                }
-                let n = data
-                    .len()
-                    .min(PLAIN_RECEIVE_LIMIT.saturating_sub(p.inbox.len()));
-                p.inbox.extend_from_slice(&data[..n]);
-                Ok(n)
-            }
+            Self::Plain(p) => Ok(p.receive(data)),
+            Self::Unwinding(u) if u.peer_closed => Ok(u.plain.receive(data)),
+            Self::Unwinding(u) => u.receive_records(data),
         }
     }
 
@@ -70,6 +104,13 @@ impl Link {
                 p.ended = true;
                 Ok(())
             }
+            Self::Unwinding(u) => {
+                u.plain.ended = true;
+                match u.peer_closed {
+                    true => Ok(()),
+                    false => u.tls.receive_eof(),
+                }
+            }
         }
     }
 
@@ -77,13 +118,21 @@ impl Link {
         match self {
             Self::Tls(tls) => tls.plaintext(),
             Self::Plain(p) => Ok(&p.inbox[p.in_pos..]),
+            Self::Unwinding(u) => match u.tls.plaintext()?.is_empty() {
+                false => u.tls.plaintext(),
+                true => Ok(&u.plain.inbox[u.plain.in_pos..]),
+            },
         }
     }
 
     pub(crate) fn consume(&mut self, n: usize) {
         match self {
             Self::Tls(tls) => tls.consume(n),
-            Self::Plain(p) => p.in_pos = (p.in_pos + n).min(p.inbox.len()),
+            Self::Plain(p) => p.consume(n),
+            Self::Unwinding(u) => match u.tls.plaintext().is_ok_and(|p| !p.is_empty()) {
+                true => u.tls.consume(n),
+                false => u.plain.consume(n),
+            },
         }
     }
 
@@ -91,20 +140,8 @@ impl Link {
     pub(crate) fn send(&mut self, data: &[u8]) -> Result<usize, redy_tls::Error> {
         match self {
             Self::Tls(tls) => tls.send(data),
-            Self::Plain(p) => {
-                if p.closing {
-                    return Err(redy_tls::Error::SendAfterClose);
-                }
-                if p.out_pos == p.out.len() {
-                    p.out.clear();
-                    p.out_pos = 0;
-                }
-                let n = data
-                    .len()
-                    .min(SEND_BUFFER_LIMIT.saturating_sub(p.out.len()));
-                p.out.extend_from_slice(&data[..n]);
-                Ok(n)
-            }
+            Self::Plain(p) => p.send(data),
+            Self::Unwinding(u) => u.plain.send(data),
         }
     }
 
@@ -124,27 +161,31 @@ impl Link {
                 }
                 Ok(())
             }
-            Self::Plain(p) => {
-                if p.closing {
-                    return Err(redy_tls::Error::SendAfterClose);
-                }
-                p.out.extend_from_slice(data);
-                Ok(())
-            }
+            Self::Plain(p) => p.send_all(data),
+            Self::Unwinding(u) => u.plain.send_all(data),
         }
     }
 
+    /// Bytes to write: after `CCC`, the last TLS bytes (our close_notify) before clear text.
     pub(crate) fn transmit(&mut self) -> &[u8] {
         match self {
             Self::Tls(tls) => tls.transmit(),
             Self::Plain(p) => &p.out[p.out_pos..],
+            Self::Unwinding(u) => match u.tls.is_flushed() {
+                false => u.tls.transmit(),
+                true => &u.plain.out[u.plain.out_pos..],
+            },
         }
     }
 
     pub(crate) fn advance(&mut self, n: usize) {
         match self {
             Self::Tls(tls) => tls.advance(n),
-            Self::Plain(p) => p.out_pos = (p.out_pos + n).min(p.out.len()),
+            Self::Plain(p) => p.advance(n),
+            Self::Unwinding(u) => match u.tls.is_flushed() {
+                false => u.tls.advance(n),
+                true => u.plain.advance(n),
+            },
         }
     }
 
@@ -153,6 +194,7 @@ impl Link {
         match self {
             Self::Tls(tls) => tls.close(),
             Self::Plain(p) => p.closing = true,
+            Self::Unwinding(u) => u.plain.closing = true,
         }
     }
 
@@ -161,6 +203,7 @@ impl Link {
         match self {
             Self::Tls(tls) => tls.is_flushed(),
             Self::Plain(p) => p.out_pos == p.out.len(),
+            Self::Unwinding(u) => u.tls.is_flushed() && u.plain.out_pos == u.plain.out.len(),
         }
     }
 
@@ -168,7 +211,7 @@ impl Link {
     pub(crate) fn is_established(&self) -> bool {
         match self {
             Self::Tls(tls) => !tls.is_handshaking(),
-            Self::Plain(_) => true,
+            Self::Plain(_) | Self::Unwinding(_) => true,
         }
     }
 
@@ -180,19 +223,187 @@ impl Link {
                 TlsEvent::Truncated => Some(LinkEvent::Ended(End::Truncated)),
                 _ => None,
             },
-            Self::Plain(p) if p.ended && !p.reported_end && p.in_pos == p.inbox.len() => {
-                p.reported_end = true;
-                Some(LinkEvent::Ended(End::Clean))
+            Self::Plain(p) => p.poll_end(),
+            Self::Unwinding(u) => {
+                while let Some(event) = u.tls.poll_event() {
+                    match event {
+                        // The end of TLS that `CCC` asked for, not of the connection.
+                        TlsEvent::PeerClosed => u.peer_closed = true,
+                        TlsEvent::Truncated => return Some(LinkEvent::Ended(End::Truncated)),
+                        _ => {}
+                    }
+                }
+                u.plain.poll_end()
             }
-            Self::Plain(_) => None,
         }
     }
 
     /// Bytes received but not yet consumed, for `AUTH TLS`: they arrived before the handshake.
     pub(crate) fn unread(&self) -> usize {
         match self {
-            Self::Tls(_) => 0,
+            Self::Tls(_) | Self::Unwinding(_) => 0,
             Self::Plain(p) => p.inbox.len() - p.in_pos,
         }
+    }
+}
+
+impl Unwinding {
+    /// Feeds TLS whole records until the server's close_notify; what follows is clear text.
+    fn receive_records(&mut self, data: &[u8]) -> Result<usize, redy_tls::Error> {
+        let n = data.len().min(2 * MAX_RECORD - self.records.len());
+        self.records.extend_from_slice(&data[..n]);
+        while !self.peer_closed {
+            let Some(header) = self.records.get(..RECORD_HEADER) else {
+                break;
+            };
+            let end = RECORD_HEADER + (usize::from(header[3]) << 8 | usize::from(header[4]));
+            if end > MAX_RECORD {
+                return Err(redy_tls::Error::Other(
+                    "a TLS record longer than TLS allows after CCC".into(),
+                ));
+            }
+            if self.records.len() < end {
+                break;
+            }
+            let record: Vec<u8> = self.records.drain(..end).collect();
+            self.tls.receive(&record)?;
+            while let Some(event) = self.tls.poll_event() {
+                if event == TlsEvent::PeerClosed {
+                    self.peer_closed = true;
+                }
+            }
+        }
+        if self.peer_closed {
+            let rest = std::mem::take(&mut self.records);
+            let taken = self.plain.receive(&rest);
+            if taken < rest.len() {
+                return Err(redy_tls::Error::Other(
+                    "clear text after CCC overflows the receive buffer".into(),
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl Plain {
+    fn receive(&mut self, data: &[u8]) -> usize {
+        if self.in_pos == self.inbox.len() {
+            self.inbox.clear();
+            self.in_pos = 0;
+        }
+        let n = data
+            .len()
+            .min(PLAIN_RECEIVE_LIMIT.saturating_sub(self.inbox.len()));
+        self.inbox.extend_from_slice(&data[..n]);
+        n
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.in_pos = (self.in_pos + n).min(self.inbox.len());
+    }
+
+    fn send(&mut self, data: &[u8]) -> Result<usize, redy_tls::Error> {
+        if self.closing {
+            return Err(redy_tls::Error::SendAfterClose);
+        }
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
+        let n = data
+            .len()
+            .min(SEND_BUFFER_LIMIT.saturating_sub(self.out.len()));
+        self.out.extend_from_slice(&data[..n]);
+        Ok(n)
+    }
+
+    fn send_all(&mut self, data: &[u8]) -> Result<(), redy_tls::Error> {
+        if self.closing {
+            return Err(redy_tls::Error::SendAfterClose);
+        }
+        self.out.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.out_pos = (self.out_pos + n).min(self.out.len());
+    }
+
+    fn poll_end(&mut self) -> Option<LinkEvent> {
+        if self.ended && !self.reported_end && self.in_pos == self.inbox.len() {
+            self.reported_end = true;
+            return Some(LinkEvent::Ended(End::Clean));
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use redy_tls::redy_certs::{DeviceCa, TrustPolicy};
+    use redy_tls::{ClientConfig, ServerConfig};
+
+    use super::*;
+
+    /// A client link and a server session, handshake done, as after a `CCC` reply.
+    fn unwinding_pair() -> (Link, TlsSession) {
+        let now = SystemTime::now();
+        let ca = DeviceCa::generate(&"12345-67890".parse().unwrap(), now).unwrap();
+        let id = ca
+            .issue_server_certificate(&["ftp.test".parse().unwrap()], now)
+            .unwrap();
+        let trust = TrustPolicy::CaCertificates(vec![ca.certificate().clone()]);
+        let client = ClientConfig::builder(trust).build().unwrap();
+        let mut link = Link::Tls(TlsSession::client(&client, "ftp.test").unwrap());
+        let mut server = TlsSession::server(&ServerConfig::builder(id).build().unwrap()).unwrap();
+        for _ in 0..10 {
+            let out = link.transmit().to_vec();
+            link.advance(out.len());
+            server.receive(&out).unwrap();
+            let back = server.transmit().to_vec();
+            server.advance(back.len());
+            link.receive(&back).unwrap();
+        }
+        assert!(link.is_established() && !server.is_handshaking());
+        while link.poll_event().is_some() {}
+        link.unwind();
+        (link, server)
+    }
+
+    /// The server's close_notify and the clear text after it, cut anywhere.
+    #[test]
+    fn clear_text_after_the_servers_close_notify_is_not_taken_for_tls() {
+        for cut in 1..40 {
+            let (mut link, mut server) = unwinding_pair();
+            server.close();
+            let mut wire = server.transmit().to_vec();
+            wire.extend_from_slice(b"250 in clear\r\n");
+            // Our close_notify goes first, then the clear command.
+            link.send_all(b"PWD\r\n").unwrap();
+            let tls_out = link.transmit().to_vec();
+            // The close_notify record (an encrypted alert: type 23 with TLS 1.3).
+            assert!(matches!(tls_out[..3], [21 | 23, 3, 3]), "{tls_out:?}");
+            link.advance(tls_out.len());
+            assert_eq!(link.transmit(), b"PWD\r\n");
+            let cut = cut.min(wire.len() - 1);
+            for piece in [&wire[..cut], &wire[cut..]] {
+                assert_eq!(link.receive(piece).unwrap(), piece.len());
+            }
+            assert_eq!(link.poll_event(), None, "TLS ended; the connection did not");
+            assert_eq!(
+                link.plaintext().unwrap(),
+                b"250 in clear\r\n",
+                "cut at {cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_oversized_record_after_ccc_is_an_error() {
+        let (mut link, _) = unwinding_pair();
+        assert!(link.receive(&[23, 3, 3, 0xff, 0xff, 0]).is_err());
     }
 }

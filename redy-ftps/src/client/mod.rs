@@ -328,6 +328,7 @@ impl FtpClient {
     fn receive_control(&mut self, data: &[u8], now: Instant) -> Result<usize, Error> {
         let mut taken = 0;
         loop {
+            let was_tls = matches!(self.control, Link::Tls(_));
             let n = self.control.receive(&data[taken..])?;
             taken += n;
             let mut ended = false;
@@ -341,6 +342,11 @@ impl FtpClient {
                 }
             }
             let upgraded = self.read_replies(now)?;
+            if ended && was_tls && matches!(self.control, Link::Unwinding(_)) {
+                // The server's close_notify came with its reply to `CCC`.
+                self.control.unwound_by_peer();
+                ended = false;
+            }
             if ended && self.phase != Phase::Closed {
                 return Err(Error::ConnectionClosed(self.waiting()));
             }

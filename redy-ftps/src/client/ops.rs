@@ -3,6 +3,7 @@
 use std::time::{Instant, SystemTime};
 
 use super::features::{parse_mdtm, parse_quoted_path, parse_size};
+use super::link::Link;
 use super::setup::Phase;
 use super::transfer::{Transfer, TransferKind};
 use super::{Error, Event, FtpClient, ListFormat, MAX_QUEUED_OPS, OpError, Outcome};
@@ -36,6 +37,8 @@ pub(crate) enum Expect {
     Modified,
     Path,
     Entry,
+    /// `CCC`: on `200` the control connection leaves TLS.
+    ClearControl,
 }
 
 impl FtpClient {
@@ -149,6 +152,21 @@ impl FtpClient {
         self.queue_command(Command::Syst, Expect::Reply, now)
     }
 
+    /// Queues `CCC` (RFC 4217 §6): after the server's `200` the control connection returns to
+    /// clear text, for NAT routers and firewalls that must read `PASV`/`PORT` replies; data
+    /// connections stay under TLS (`PROT P`).
+    ///
+    /// **This lowers security, and is an explicit opt-in**: from then on anyone on the path can
+    /// read the commands and replies (paths, file names, sizes) and alter them. The login is
+    /// over, so no password crosses in clear. Fails with a usage error without a TLS control
+    /// connection; a server that refuses (`534`, `500`) leaves the session as it was.
+    pub fn ccc(&mut self, now: Instant) -> Result<u64, Error> {
+        if !matches!(self.control, Link::Tls(_)) {
+            return Err(Error::Usage("CCC needs a TLS control connection"));
+        }
+        self.queue_command(Command::Ccc, Expect::ClearControl, now)
+    }
+
     /// Queues `NOOP` (keeps an idle session alive).
     pub fn noop(&mut self, now: Instant) -> Result<u64, Error> {
         self.queue_command(Command::Noop, Expect::Reply, now)
@@ -244,7 +262,12 @@ impl FtpClient {
         match op {
             Op::Transfer(transfer) => return self.on_transfer_reply(id, transfer, reply, now),
             op if reply.is_preliminary() => self.current = Some((id, op)),
-            Op::Command { expect, .. } => self.finish(id, outcome(expect, reply), now)?,
+            Op::Command { expect, .. } => {
+                if expect == Expect::ClearControl && reply.is_positive() {
+                    self.control.unwind();
+                }
+                self.finish(id, outcome(expect, reply), now)?
+            }
             Op::Rename { from, to, sent_to } if !sent_to && reply.code() == 350 => {
                 self.send_command(&Command::Rnto(to.clone()), "the RNTO reply", now)?;
                 let sent_to = true;
@@ -278,7 +301,7 @@ fn outcome(expect: Expect, reply: Reply) -> Result<Outcome, OpError> {
         return Err(OpError::Refused(reply));
     }
     let value = match expect {
-        Expect::Reply => Some(Outcome::Reply(reply.clone())),
+        Expect::Reply | Expect::ClearControl => Some(Outcome::Reply(reply.clone())),
         Expect::Size => parse_size(&reply).map(Outcome::Size),
         Expect::Modified => parse_mdtm(&reply).map(Outcome::Modified),
         Expect::Path => parse_quoted_path(&reply).map(Outcome::Path),
