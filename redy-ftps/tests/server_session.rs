@@ -327,3 +327,42 @@ fn ccc_returns_the_control_connection_to_clear_text_only_when_enabled() {
     assert_eq!(reply.code(), 200, "{reply}");
     assert!(c.server.error().is_none());
 }
+
+/// Found by fuzz/ftp_server: while the caller owed an answer the idle deadline stayed in the
+/// past, so a driver waiting on `poll_timeout` spun.
+#[test]
+fn no_deadline_stays_in_the_past_while_the_caller_owes_an_answer() {
+    let mut config = server_config(Security::ExplicitTls, TlsVersion::Tls13);
+    config.allow_insecure_plain_ftp = true;
+    let start = std::time::Instant::now();
+    let mut s = ServerSession::new(
+        config.clone(),
+        CLIENT.parse().unwrap(),
+        SERVER.parse().unwrap(),
+        start,
+    )
+    .unwrap();
+    s.receive(Channel::Control, b"USER plc\r\nPASS pw\r\n", start)
+        .unwrap();
+    assert!(matches!(
+        s.poll_request(),
+        Some(Request::CheckCredentials { .. })
+    ));
+    s.answer(redy_ftps::server::Answer::Login(true), start)
+        .unwrap();
+    s.receive(Channel::Control, b"MKD slow\r\n", start).unwrap();
+    assert!(matches!(s.poll_request(), Some(Request::MakeDir { .. })));
+    let late = start + config.timeouts.idle * 3;
+    s.handle_timeout(late).unwrap();
+    assert!(
+        s.poll_timeout().is_none_or(|t| t > late),
+        "{:?}",
+        s.poll_timeout()
+    );
+    // Answered, the session counts idle time again, from the answer.
+    s.answer(redy_ftps::server::Answer::Done(Ok(())), late)
+        .unwrap();
+    let deadline = s.poll_timeout().expect("the idle deadline");
+    assert!(deadline > late);
+    assert!(s.handle_timeout(deadline).is_err(), "idle after the answer");
+}

@@ -380,7 +380,12 @@ impl ServerSession {
         if self.error.is_some() || self.close_emitted {
             return None;
         }
-        let mut deadlines = vec![self.last_activity + self.config.timeouts.idle];
+        let mut deadlines = Vec::new();
+        // The idle deadline only counts while the session waits for the client (as in
+        // `handle_timeout`): not while the caller owes an answer or a transfer runs.
+        if self.transfer.is_none() && matches!(self.wait, control::Wait::None) {
+            deadlines.push(self.last_activity + self.config.timeouts.idle);
+        }
         if let control::Wait::Delayed { at, .. } = &self.wait {
             deadlines.push(*at);
         }
