@@ -1,0 +1,159 @@
+//! Fault injection: the redy FTPS client and server machines in memory, 1,000 seeded
+//! iterations of a session with one upload or download, where one byte of one direction is
+//! flipped, the connection carrying it breaks there, or its sender stalls. Each iteration must
+//! end with the bytes intact and success reported, or with an error reported: success with
+//! wrong or missing bytes, or no outcome at all, fails the test and prints the seed.
+//!
+//! Replay one seed: `REDY_FAULT_SEED=123 cargo test -p redy-ftps --test fault_injection`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod duo;
+
+use std::time::Duration;
+
+use duo::{Dir, Duo, Fault, FaultKind, Rng};
+use redy_ftps::client::Outcome;
+
+/// Virtual time an iteration may take: more than every deadline of both machines.
+const PATIENCE: Duration = Duration::from_secs(1_200);
+
+/// What one seeded iteration did, or why it failed the test.
+fn iteration(seed: u64) -> Result<&'static str, String> {
+    let mut rng = Rng::new(seed);
+    let size = match rng.below(4) {
+        0 => rng.below(100),
+        1 => rng.below(20_000),
+        _ => rng.below(400_000),
+    } as usize;
+    let body: Vec<u8> = (0..size).map(|_| rng.next() as u8).collect();
+    let upload = rng.below(2) == 0;
+    // Roughly what crosses each way in such a session, so that faults land everywhere.
+    let span = 6_000 + size as u64;
+    let fault = Fault {
+        dir: if rng.below(2) == 0 {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        },
+        at: rng.below(span),
+        kind: match rng.below(3) {
+            0 => FaultKind::Flip(1 + rng.below(255) as u8),
+            1 => FaultKind::Cut,
+            _ => FaultKind::Stall,
+        },
+    };
+    let mut duo = Duo::new(Some(fault), seed);
+    let ready = duo.client.noop(duo.now).unwrap();
+    if !duo.run_until_done(ready, PATIENCE) {
+        return Err(format!("{fault:?}: the login neither ended nor failed"));
+    }
+    if !matches!(duo.outcomes.get(&ready), Some(Ok(_))) {
+        return Ok("failed before the transfer, and said so");
+    }
+    let id = if upload {
+        let id = duo.client.store("f.bin", 0, duo.now).unwrap();
+        duo.uploads.insert(id, body.clone());
+        id
+    } else {
+        duo.files.insert("/f.bin".into(), body.clone());
+        duo.client.retrieve("f.bin", 0, duo.now).unwrap()
+    };
+    if !duo.run_until_done(id, PATIENCE) {
+        return Err(format!(
+            "{fault:?}: the {} neither ended nor failed",
+            if upload { "upload" } else { "download" }
+        ));
+    }
+    match (duo.outcomes.get(&id), upload) {
+        (Some(Ok(Outcome::Transferred { bytes, .. })), true) => {
+            let stored = duo.files.get("/f.bin");
+            if *bytes != size as u64 || stored != Some(&body) {
+                return Err(format!(
+                    "{fault:?}: upload reported done ({bytes} bytes) but the server holds {:?} of {size}",
+                    stored.map(Vec::len)
+                ));
+            }
+            Ok("transferred intact")
+        }
+        (Some(Ok(Outcome::Transferred { bytes, .. })), false) => {
+            let got = duo.downloads.get(&id).map_or(&[][..], Vec::as_slice);
+            if got != body || *bytes != size as u64 {
+                return Err(format!(
+                    "{fault:?}: download reported done ({bytes} bytes) with {} of {size} bytes, {}",
+                    got.len(),
+                    if got.len() == size {
+                        "altered"
+                    } else {
+                        "missing some"
+                    }
+                ));
+            }
+            Ok("transferred intact")
+        }
+        (Some(Ok(other)), _) => Err(format!("{fault:?}: unexpected outcome {other:?}")),
+        (Some(Err(_)), _) => Ok("failed, and said so"),
+        (None, _) => match duo.client_error {
+            Some(_) => Ok("session failed, and said so"),
+            None => Err(format!("{fault:?}: no outcome")),
+        },
+    }
+}
+
+#[test]
+fn a_thousand_faulty_sessions_end_intact_or_in_an_error() {
+    let seeds: Vec<u64> = match std::env::var("REDY_FAULT_SEED") {
+        Ok(seed) => vec![seed.parse().expect("REDY_FAULT_SEED: a number")],
+        Err(_) => (0..1_000).collect(),
+    };
+    let mut tally = std::collections::BTreeMap::new();
+    let mut failures = Vec::new();
+    for seed in seeds {
+        match iteration(seed) {
+            Ok(what) => *tally.entry(what).or_insert(0) += 1,
+            Err(why) => failures.push(format!("seed {seed}: {why}")),
+        }
+    }
+    eprintln!("{tally:?}");
+    assert!(
+        failures.is_empty(),
+        "{} failing seeds:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // The faults must leave room for both endings, or the test proves little.
+    assert!(
+        tally.get("transferred intact").is_some_and(|n| *n > 50),
+        "{tally:?}"
+    );
+    assert!(
+        tally.values().sum::<i32>() > tally["transferred intact"],
+        "{tally:?}"
+    );
+}
+
+#[test]
+fn without_a_fault_both_directions_transfer_intact() {
+    for (seed, upload) in [(1, true), (2, false)] {
+        let mut duo = Duo::new(None, seed);
+        let body: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        let id = if upload {
+            let id = duo.client.store("f.bin", 0, duo.now).unwrap();
+            duo.uploads.insert(id, body.clone());
+            id
+        } else {
+            duo.files.insert("/f.bin".into(), body.clone());
+            duo.client.retrieve("f.bin", 0, duo.now).unwrap()
+        };
+        assert!(duo.run_until_done(id, Duration::from_secs(10)));
+        assert!(
+            matches!(duo.outcomes.get(&id), Some(Ok(Outcome::Transferred { .. }))),
+            "{:?} {:?}",
+            duo.outcomes.get(&id),
+            duo.client_error
+        );
+        match upload {
+            true => assert!(duo.files["/f.bin"] == body),
+            false => assert!(duo.downloads[&id] == body),
+        }
+    }
+}
