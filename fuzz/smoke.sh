@@ -24,7 +24,10 @@ fi
 for target in $("${fuzz[@]}" list); do
     mkdir -p "corpus/$target"
     echo "== $target ($seconds s)"
-    "${fuzz[@]}" run -O "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 2>&1 |
+    # Committed seeds (real transcripts, fuzz/seeds/make.py) join the growing corpus.
+    seeds=()
+    [ -d "seeds/$target" ] && seeds=("seeds/$target")
+    "${fuzz[@]}" run -O "$target" "corpus/$target" "${seeds[@]}" -- -max_total_time="$seconds" -rss_limit_mb=2048 2>&1 |
         grep -E "^Done|panicked|SUMMARY|ERROR" || true
     # A crash leaves an artifact (the status is hidden by grep above).
     if compgen -G "artifacts/$target/crash-*" >/dev/null || compgen -G "artifacts/$target/oom-*" >/dev/null; then

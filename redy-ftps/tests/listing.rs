@@ -1146,3 +1146,14 @@ proptest! {
         prop_assert_eq!(back, Some(Timestamp(secs)));
     }
 }
+
+/// Found by fuzz/ftp_listing from the proftpd seed: with two `type` facts the parse took the
+/// last and re-formatting the first, so the entry changed kind on the way back.
+#[test]
+fn a_repeated_type_fact_counts_once_and_round_trips() {
+    let line = b"type=dir;unique=FD01;type=dir55; logs";
+    let entry = parse_mlsx_line(line).unwrap();
+    assert_eq!(entry.kind, EntryKind::Directory);
+    let again = parse_mlsx_line(&format_mlsx(&entry).unwrap()).unwrap();
+    assert_eq!((again.raw_name, again.kind), (entry.raw_name, entry.kind));
+}

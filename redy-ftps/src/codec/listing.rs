@@ -704,9 +704,12 @@ pub fn parse_mlsx_line(line: &[u8]) -> Result<Entry, ListingError> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let facts: Vec<(String, String)> = facts.into_iter().map(|(n, v)| (text(n), text(v))).collect();
     let mut entry = Entry::from_raw_name(name.to_vec(), EntryKind::Other);
+    // A repeated `type` fact: the first counts, as for `Entry::fact`.
+    if let Some((_, v)) = facts.iter().find(|(n, _)| n.eq_ignore_ascii_case("type")) {
+        entry.kind = mlsx_kind(v);
+    }
     for (n, v) in &facts {
         match n.to_ascii_lowercase().as_str() {
-            "type" => entry.kind = mlsx_kind(v),
             "size" => {
                 entry.size = Some(number(v.as_bytes()).map_err(|_| bad("size is not a number"))?)
             }
