@@ -201,8 +201,7 @@ impl Write for FailingAfter {
 
 #[test]
 fn interrupted_download_resumes_with_rest() {
-    // Pure-FTPd is left out: after ABOR of a download the session stalled (under investigation).
-    for kind in [FtpServerKind::Vsftpd, FtpServerKind::Proftpd] {
+    for kind in FtpServerKind::ALL {
         let Some(server) = start(kind, FtpTls::Explicit, false) else {
             return;
         };

@@ -6,7 +6,7 @@ mod fake;
 
 use std::time::Duration;
 
-use fake::{FakeServer, Pair, config, pki};
+use fake::{AborStyle, FakeServer, Pair, config, pki};
 use redy_ftps::client::{
     Action, Channel, DataError, Error, Event, ListFormat, OpError, Outcome, Security,
 };
@@ -427,5 +427,47 @@ proptest::proptest! {
         cuts in proptest::collection::vec(1usize..3000, 1..12)
     ) {
         proptest::prop_assert_eq!(script(cuts), script(Vec::new()));
+    }
+}
+
+/// Servers answer ABOR in three ways; each leaves the session in step (the next replies go to
+/// the next commands).
+#[test]
+fn abort_keeps_replies_in_step_whatever_the_server_answers() {
+    for style in [AborStyle::Rfc, AborStyle::Combined, AborStyle::Reversed] {
+        let mut pair = ready(Security::ImplicitTls);
+        pair.server.faults.abor = style;
+        let file = pseudo_random(2_000_000, 5);
+        pair.server.files.insert("big".into(), file.clone());
+        let id = pair.client.retrieve("big", 0, pair.now).unwrap();
+        // Stop the pair once the download started, then abort it.
+        for _ in 0..50 {
+            pair.run_once();
+            if pair.downloads.get(&id).is_some_and(|d| !d.is_empty()) {
+                break;
+            }
+        }
+        pair.client.abort(pair.now).unwrap();
+        pair.run().unwrap();
+        assert!(
+            matches!(pair.failed(id), Some(OpError::Aborted)),
+            "{style:?}: {:?}",
+            pair.events
+        );
+        let pwd = pair.client.pwd(pair.now).unwrap();
+        pair.run().unwrap();
+        assert!(
+            matches!(pair.done(pwd), Some(Outcome::Path(p)) if p == "/home/plc"),
+            "{style:?}: {:?}",
+            pair.events
+        );
+        let again = pair.client.retrieve("big", 0, pair.now).unwrap();
+        pair.run().unwrap();
+        assert!(
+            pair.done(again).is_some(),
+            "{style:?}: {:?}",
+            pair.failed(again)
+        );
+        assert!(pair.downloads[&again] == file, "{style:?}");
     }
 }

@@ -92,6 +92,9 @@ pub struct FtpClient {
     control_closed: bool,
     /// ABOR replies still to come (skipped when their transfer already ended).
     abor_replies_due: u8,
+    /// A NOOP was sent after an ambiguous ABOR reply: the replies before its own are
+    /// ABOR's leftovers and are skipped.
+    abor_fence: bool,
     control_version: Option<redy_tls::TlsVersion>,
     /// TLS 1.3 session tickets held when the login ended.
     login_tickets: usize,
@@ -132,6 +135,7 @@ impl FtpClient {
             epsv_refused: false,
             control_closed: false,
             abor_replies_due: 0,
+            abor_fence: false,
             control_version: None,
             login_tickets: 0,
             full_data_handshakes_accepted: false,

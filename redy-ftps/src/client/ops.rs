@@ -247,6 +247,18 @@ impl FtpClient {
 
     /// Handles a reply while the session is ready.
     pub(super) fn on_op_reply(&mut self, reply: Reply, now: Instant) -> Result<(), Error> {
+        if self.abor_fence {
+            // Until the NOOP's reply (2xx, or 500-504 from a server without NOOP), replies are
+            // left over from ABOR: 225/226, and the transfer's 426 that proftpd sometimes sends
+            // after its ABOR reply.
+            let code = reply.code();
+            if (200..300).contains(&code) && code != 225 && code != 226
+                || (500..=504).contains(&code)
+            {
+                self.abor_fence = false;
+            }
+            return Ok(());
+        }
         // The reply to an ABOR whose transfer already ended: replies come in order, so it is
         // the first one after that transfer's.
         if self.abor_replies_due > 0 && !self.awaits_abor_reply() {

@@ -195,6 +195,16 @@ impl FtpClient {
                 t.abor_pending = false;
                 self.abor_replies_due -= 1;
             }
+            Stage::Sent if t.abor_pending && reply.is_positive() => {
+                // A 225/226 first: either the transfer ended before ABOR and ABOR's own reply
+                // follows, or the server answered both at once (Pure-FTPd). A NOOP tells them
+                // apart: replies before its 200 are ABOR's.
+                t.final_reply = Some(reply);
+                t.abor_pending = false;
+                self.abor_replies_due -= 1;
+                self.send_command(&Command::Noop, "the NOOP after ABOR", now)?;
+                self.abor_fence = true;
+            }
             Stage::Sent if reply.is_preliminary() => {
                 // The transfer runs; the data connection's idle deadline watches it now.
                 t.started = true;

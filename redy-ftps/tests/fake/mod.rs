@@ -46,6 +46,18 @@ pub fn config(security: Security) -> FtpConfig {
     )
 }
 
+/// How servers answer ABOR while a transfer runs.
+#[derive(Default, Clone, Copy, Debug)]
+pub enum AborStyle {
+    /// RFC 959: 426 for the transfer, then 226 for ABOR (vsftpd).
+    #[default]
+    Rfc,
+    /// One 226 for both (Pure-FTPd).
+    Combined,
+    /// 226 for ABOR first, then 426 for the transfer (proftpd, at times).
+    Reversed,
+}
+
 /// The faults a test can switch on.
 #[derive(Default, Clone)]
 pub struct Faults {
@@ -59,6 +71,8 @@ pub struct Faults {
     pub cut_download_after: Option<usize>,
     /// Data connections issue no TLS 1.3 session ticket (as proftpd's).
     pub no_data_tickets: bool,
+    /// How ABOR of a running transfer is answered.
+    pub abor: AborStyle,
     /// Stop answering after this many commands.
     pub silent_after: Option<usize>,
     /// Send these bytes right after the 234 to AUTH TLS, before any TLS.
@@ -190,7 +204,25 @@ impl FakeServer {
                     tls.close();
                 }
             }
-            Command::Abor => self.reply("226 ABOR successful."),
+            Command::Abor => {
+                let running = self.data.take().is_some() || self.data_waiting.take().is_some();
+                self.upload = None;
+                match (running, self.faults.abor) {
+                    (false, _) => self.reply("225 No transfer to ABOR."),
+                    (true, AborStyle::Rfc) => {
+                        self.reply("426 Transfer aborted.");
+                        self.reply("226 ABOR successful.");
+                    }
+                    (true, AborStyle::Combined) => {
+                        self.reply("150 0.001 seconds (measured here)");
+                        self.reply("226 Since you see this ABOR must've succeeded");
+                    }
+                    (true, AborStyle::Reversed) => {
+                        self.reply("226 Abort successful");
+                        self.reply("426 Transfer aborted. Data connection closed");
+                    }
+                }
+            }
             c @ (Command::Retr(_)
             | Command::Stor(_)
             | Command::Appe(_)
@@ -349,117 +381,126 @@ impl Pair {
     /// Moves bytes until nothing moves; the client's error, if it failed.
     pub fn run(&mut self) -> Result<(), redy_ftps::client::Error> {
         for _ in 0..10_000 {
-            let mut moved = false;
-            // Control, client to server.
-            let out = self.client.transmit(Channel::Control).to_vec();
-            self.client.advance(Channel::Control, out.len(), self.now);
-            if !out.is_empty() {
-                moved = true;
-                match &mut self.server.control {
-                    Some(tls) => {
-                        tls.receive(&out).unwrap();
-                    }
-                    None => {
-                        let mut rest = &out[..];
-                        while !rest.is_empty() {
-                            let (n, line) = self.server.lines.feed(rest).unwrap();
-                            rest = &rest[n..];
-                            if let Some(line) = line {
-                                self.server.on_command(&line);
-                            }
-                        }
-                    }
-                }
-            }
-            if let Some(tls) = &mut self.server.control {
-                let plain = tls.plaintext().unwrap().to_vec();
-                tls.consume(plain.len());
-                let mut rest = &plain[..];
-                while !rest.is_empty() {
-                    let (n, line) = self.server.lines.feed(rest).unwrap();
-                    rest = &rest[n..];
-                    if let Some(line) = line {
-                        self.server.on_command(&line);
-                    }
-                }
-            }
-            // Control, server to client.
-            let mut back = std::mem::take(&mut self.server.plain_out);
-            if let Some(tls) = &mut self.server.control {
-                back.extend_from_slice(tls.transmit());
-                let n = tls.transmit().len();
-                tls.advance(n);
-            }
-            if !back.is_empty() {
-                moved = true;
-                let mut rest = &back[..];
-                while !rest.is_empty() {
-                    let piece = self.cut(rest);
-                    let taken = self.client.receive(Channel::Control, piece, self.now)?;
-                    assert!(taken > 0, "the client took none of a control reply");
-                    rest = &rest[taken..];
-                }
-            }
-            // Actions.
-            while let Some(action) = self.client.poll_action() {
-                moved = true;
-                if let Action::Connect {
-                    channel: Channel::Data(n),
-                    ..
-                } = action
-                {
-                    self.client.connected(
-                        Channel::Data(n),
-                        SERVER.parse::<SocketAddr>().unwrap(),
-                        self.now,
-                    )?;
-                    self.server.accept_data(n);
-                }
-                self.actions.push(action);
-            }
-            // Data.
-            moved |= self.pump_data()?;
-            // Events.
-            while let Some(event) = self.client.poll_event() {
-                moved = true;
-                match &event {
-                    Event::SendData { id } => {
-                        let body = self.uploads.remove(id).unwrap_or_default();
-                        self.sending = Some((*id, body));
-                    }
-                    Event::DataReceived { id } => {
-                        let id = *id;
-                        loop {
-                            let data = self.client.received().to_vec();
-                            if data.is_empty() {
-                                break;
-                            }
-                            self.downloads
-                                .entry(id)
-                                .or_default()
-                                .extend_from_slice(&data);
-                            self.client.consume(data.len(), self.now)?;
-                        }
-                    }
-                    _ => {}
-                }
-                self.events.push(event);
-            }
-            if let Some((_, body)) = &mut self.sending {
-                if body.is_empty() {
-                    self.client.finish_upload(self.now)?;
-                    self.sending = None;
-                } else {
-                    let n = self.client.write_data(body, self.now)?;
-                    body.drain(..n);
-                }
-                moved = true;
-            }
-            if !moved {
+            if !self.step()? {
                 return Ok(());
             }
         }
         panic!("the pair never settled");
+    }
+
+    /// One round of moving bytes; false when nothing moved (or the client failed).
+    pub fn run_once(&mut self) -> bool {
+        self.step().unwrap_or(false)
+    }
+
+    fn step(&mut self) -> Result<bool, redy_ftps::client::Error> {
+        let mut moved = false;
+        // Control, client to server.
+        let out = self.client.transmit(Channel::Control).to_vec();
+        self.client.advance(Channel::Control, out.len(), self.now);
+        if !out.is_empty() {
+            moved = true;
+            match &mut self.server.control {
+                Some(tls) => {
+                    tls.receive(&out).unwrap();
+                }
+                None => {
+                    let mut rest = &out[..];
+                    while !rest.is_empty() {
+                        let (n, line) = self.server.lines.feed(rest).unwrap();
+                        rest = &rest[n..];
+                        if let Some(line) = line {
+                            self.server.on_command(&line);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(tls) = &mut self.server.control {
+            let plain = tls.plaintext().unwrap().to_vec();
+            tls.consume(plain.len());
+            let mut rest = &plain[..];
+            while !rest.is_empty() {
+                let (n, line) = self.server.lines.feed(rest).unwrap();
+                rest = &rest[n..];
+                if let Some(line) = line {
+                    self.server.on_command(&line);
+                }
+            }
+        }
+        // Control, server to client.
+        let mut back = std::mem::take(&mut self.server.plain_out);
+        if let Some(tls) = &mut self.server.control {
+            back.extend_from_slice(tls.transmit());
+            let n = tls.transmit().len();
+            tls.advance(n);
+        }
+        if !back.is_empty() {
+            moved = true;
+            let mut rest = &back[..];
+            while !rest.is_empty() {
+                let piece = self.cut(rest);
+                let taken = self.client.receive(Channel::Control, piece, self.now)?;
+                assert!(taken > 0, "the client took none of a control reply");
+                rest = &rest[taken..];
+            }
+        }
+        // Actions.
+        while let Some(action) = self.client.poll_action() {
+            moved = true;
+            if let Action::Connect {
+                channel: Channel::Data(n),
+                ..
+            } = action
+            {
+                self.client.connected(
+                    Channel::Data(n),
+                    SERVER.parse::<SocketAddr>().unwrap(),
+                    self.now,
+                )?;
+                self.server.accept_data(n);
+            }
+            self.actions.push(action);
+        }
+        // Data.
+        moved |= self.pump_data()?;
+        // Events.
+        while let Some(event) = self.client.poll_event() {
+            moved = true;
+            match &event {
+                Event::SendData { id } => {
+                    let body = self.uploads.remove(id).unwrap_or_default();
+                    self.sending = Some((*id, body));
+                }
+                Event::DataReceived { id } => {
+                    let id = *id;
+                    loop {
+                        let data = self.client.received().to_vec();
+                        if data.is_empty() {
+                            break;
+                        }
+                        self.downloads
+                            .entry(id)
+                            .or_default()
+                            .extend_from_slice(&data);
+                        self.client.consume(data.len(), self.now)?;
+                    }
+                }
+                _ => {}
+            }
+            self.events.push(event);
+        }
+        if let Some((_, body)) = &mut self.sending {
+            if body.is_empty() {
+                self.client.finish_upload(self.now)?;
+                self.sending = None;
+            } else {
+                let n = self.client.write_data(body, self.now)?;
+                body.drain(..n);
+            }
+            moved = true;
+        }
+        Ok(moved)
     }
 
     fn pump_data(&mut self) -> Result<bool, redy_ftps::client::Error> {
@@ -468,6 +509,7 @@ impl Pair {
             return Ok(false);
         };
         let n = *n;
+        let current = n;
         let ch = Channel::Data(n);
         let out = self.client.transmit(ch).to_vec();
         self.client.advance(ch, out.len(), self.now);
@@ -501,6 +543,8 @@ impl Pair {
             }
             None => {}
         }
+        // A download whose data connection is gone (ABOR) sends nothing more.
+        self.outgoing.retain(|(n, _)| *n == current);
         if let Some((n, file)) = self.outgoing.first_mut()
             && let Some((_, tls)) = &mut self.server.data
         {
