@@ -8,11 +8,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod duo;
+#[path = "../../testkit/seeded.rs"]
+mod seeded;
 
 use std::time::Duration;
 
-use duo::{Dir, Duo, Fault, FaultKind, Rng};
+use duo::{Dir, Duo, Fault, FaultKind};
 use redy_ftps::client::Outcome;
+use seeded::{Rng, run_seeds};
 
 /// Virtual time an iteration may take: more than every deadline of both machines.
 const PATIENCE: Duration = Duration::from_secs(1_200);
@@ -101,32 +104,14 @@ fn iteration(seed: u64) -> Result<&'static str, String> {
 
 #[test]
 fn a_thousand_faulty_sessions_end_intact_or_in_an_error() {
-    let seeds: Vec<u64> = match std::env::var("REDY_FAULT_SEED") {
-        Ok(seed) => vec![seed.parse().expect("REDY_FAULT_SEED: a number")],
-        Err(_) => (0..1_000).collect(),
-    };
-    let mut tally = std::collections::BTreeMap::new();
-    let mut failures = Vec::new();
-    for seed in seeds {
-        match iteration(seed) {
-            Ok(what) => *tally.entry(what).or_insert(0) += 1,
-            Err(why) => failures.push(format!("seed {seed}: {why}")),
-        }
-    }
-    eprintln!("{tally:?}");
-    assert!(
-        failures.is_empty(),
-        "{} failing seeds:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    let tally = run_seeds(1_000, iteration);
     // The faults must leave room for both endings, or the test proves little.
     assert!(
         tally.get("transferred intact").is_some_and(|n| *n > 50),
         "{tally:?}"
     );
     assert!(
-        tally.values().sum::<i32>() > tally["transferred intact"],
+        tally.values().sum::<u64>() > tally["transferred intact"],
         "{tally:?}"
     );
 }

@@ -8,11 +8,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fake;
+#[path = "../../testkit/seeded.rs"]
+mod seeded;
 
 use std::time::{Duration, Instant};
 
 use redy_smtps::{Envelope, Event, Security, SmtpClient, unstuff};
 use redy_tls::{ServerConfig, TlsSession};
+use seeded::{Rng, run_seeds};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Dir {
@@ -32,18 +35,6 @@ struct Fault {
     dir: Dir,
     at: u64,
     kind: FaultKind,
-}
-
-/// xorshift64*, so that a failing seed replays.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
-    }
 }
 
 /// A server that survives anything: a TLS error or an overlong line ends its connection.
@@ -290,7 +281,7 @@ fn message(rng: &mut Rng, size: usize) -> Vec<u8> {
 }
 
 fn iteration(seed: u64) -> Result<&'static str, String> {
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(seed);
     let size = match rng.below(3) {
         0 => rng.below(200),
         _ => rng.below(300_000),
@@ -404,32 +395,14 @@ fn iteration(seed: u64) -> Result<&'static str, String> {
 
 #[test]
 fn a_thousand_faulty_sends_end_intact_or_in_an_error() {
-    let seeds: Vec<u64> = match std::env::var("REDY_FAULT_SEED") {
-        Ok(seed) => vec![seed.parse().expect("REDY_FAULT_SEED: a number")],
-        Err(_) => (0..1_000).collect(),
-    };
-    let mut tally = std::collections::BTreeMap::new();
-    let mut failures = Vec::new();
-    for seed in seeds {
-        match iteration(seed) {
-            Ok(what) => *tally.entry(what).or_insert(0) += 1,
-            Err(why) => failures.push(format!("seed {seed}: {why}")),
-        }
-    }
-    eprintln!("{tally:?}");
-    assert!(
-        failures.is_empty(),
-        "{} failing seeds:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    if tally.values().sum::<i32>() == 1_000 {
+    let tally = run_seeds(1_000, iteration);
+    if tally.values().sum::<u64>() == 1_000 {
         assert!(
             tally.get("sent intact").is_some_and(|n| *n > 50),
             "{tally:?}"
         );
         assert!(
-            tally.values().sum::<i32>() > tally["sent intact"],
+            tally.values().sum::<u64>() > tally["sent intact"],
             "{tally:?}"
         );
     }

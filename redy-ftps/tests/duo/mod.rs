@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use redy_certs::{DeviceCa, Identity, TrustPolicy};
+
+use crate::seeded::Rng;
 use redy_ftps::client::{self, Action, Channel, Event, FtpClient, FtpConfig, OpError, Outcome};
 use redy_ftps::codec::listing::{Entry, EntryKind, Timestamp};
 use redy_ftps::server::{
@@ -45,26 +47,6 @@ pub struct Fault {
     pub dir: Dir,
     pub at: u64,
     pub kind: FaultKind,
-}
-
-/// A small deterministic generator (xorshift64*), so that a failing seed replays.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 /// One direction of one connection.
