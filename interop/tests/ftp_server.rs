@@ -544,3 +544,54 @@ fn fifty_sessions_at_once_each_upload_and_download() {
     }
     eprintln!("50 sessions in {:?}", started.elapsed());
 }
+
+/// redy's own client against the redy server: 100 transfers in one session, alternating
+/// uploads and downloads of 0 B to 3 MB, each compared with the file on the server's disk and
+/// read back, every data connection resumed; implicit and explicit, TLS 1.2 and 1.3.
+#[test]
+fn redy_client_hundred_transfers_in_one_session() {
+    use redy_examples::ftp::FtpSession;
+    use redy_ftps::client::{FtpConfig, Security as ClientSecurity};
+    const SIZES: [usize; 5] = [0, 1, 4096, 65_537, 3_000_000];
+    for (security, client_security) in [
+        (Security::ImplicitTls, ClientSecurity::ImplicitTls),
+        (Security::ExplicitTls, ClientSecurity::ExplicitTls),
+    ] {
+        for version in VERSIONS {
+            let server = Server::start("ftp-redy-client", security, version);
+            let tls = ClientConfig::builder(server.pki.trust()).build().unwrap();
+            let config = FtpConfig::new(
+                client_security,
+                tls,
+                "127.0.0.1",
+                server.addr(),
+                USER,
+                PASSWORD,
+            );
+            let what = format!("{security:?} {version:?}");
+            let mut session = FtpSession::connect(config).unwrap();
+            for i in 0..50 {
+                let body = redy_interop::pseudo_random(SIZES[i % SIZES.len()], i as u64);
+                let name = format!("t{i}.bin");
+                let sent = session.store(&name, 0, &mut &body[..]);
+                assert_eq!(sent.unwrap(), body.len() as u64, "{what}: upload {i}");
+                assert!(
+                    fs::read(server.root.join(&name)).unwrap() == body,
+                    "{what}: {i}"
+                );
+                let mut back = Vec::new();
+                session.retrieve(&name, 0, &mut back).unwrap();
+                assert!(back == body, "{what}: download {i} differs");
+            }
+            let data = session.data_tls();
+            assert_eq!(data.len(), 100, "{what}");
+            assert!(
+                data.iter().all(|h| h.resumed),
+                "{what}: a data connection did not resume"
+            );
+            assert!(data.iter().all(|h| h.version == version), "{what}");
+            eprintln!("{what}: {} renewals", session.renewals());
+            session.quit().unwrap();
+        }
+    }
+}
