@@ -20,6 +20,8 @@ const LISTENER: Token = Token(1);
 const DATA: Token = Token(2);
 /// Socket reads, and file reads for downloads.
 const CHUNK: usize = 64 * 1024;
+/// Upload bytes gathered before a write to the file.
+const WRITE_BUFFER: usize = 256 * 1024;
 /// How long a closed data or control connection is drained before it is dropped (closing a
 /// socket with unread bytes sends RST, which can destroy data the client has not read yet).
 const LINGER: Duration = Duration::from_secs(2);
@@ -81,7 +83,8 @@ struct Session<'a> {
     data: Option<DataSocket>,
     lingering: Vec<(std::net::TcpStream, Instant)>,
     download: Option<Download>,
-    upload: Option<File>,
+    /// The upload's file, written in large pieces (the TLS records that bring it are 16 KiB).
+    upload: Option<io::BufWriter<File>>,
     read_buf: Vec<u8>,
     done: bool,
 }

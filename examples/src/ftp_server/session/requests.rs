@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use redy_ftps::server::{Answer, Event, Request, StorageError};
 
-use super::{CHUNK, Download, Session};
+use super::{CHUNK, Download, Session, WRITE_BUFFER};
 use crate::ftp_server::storage_error;
 
 impl Session<'_> {
@@ -53,7 +53,7 @@ impl Session<'_> {
             },
             Request::OpenWrite { path, mode } => match storage.open_write(&path, mode) {
                 Ok(file) => {
-                    self.upload = Some(file);
+                    self.upload = Some(io::BufWriter::with_capacity(WRITE_BUFFER, file));
                     Answer::Opened(Ok(None))
                 }
                 Err(e) => Answer::Opened(Err(e)),
