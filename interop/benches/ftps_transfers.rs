@@ -1,0 +1,449 @@
+//! FTPS throughput and memory, as ratios against baselines measured in the same run.
+//!
+//! ```text
+//! cargo bench -p redy-interop --bench ftps_transfers              # needs bash interop/setup.sh
+//! REDY_BENCH_QUICK=1 cargo bench -p redy-interop --bench ftps_transfers   # sizes / 16
+//! REDY_BENCH_ONLY=curl|raw cargo bench -p redy-interop --bench ftps_transfers  # one part
+//! ```
+//! 1. The `ftps` binary against curl, to the same vsftpd and proftpd (implicit FTPS): 200 MB up
+//!    and down, then 1,000 files of 1 KiB uploaded in one session (TLS 1.2 on both sides there:
+//!    with TLS 1.3 proftpd issues no ticket on data connections, see the README).
+//! 2. The `ftps` binary to the `ftps-server` binary against the same bytes over one plain
+//!    redy-tls connection (no FTP) on loopback: 1 GiB up and down, with the peak RSS of the
+//!    client and the server, which shows that both stream in bounded memory. Files live on
+//!    tmpfs (`/dev/shm`) when there is one, so that the disk does not set the pace; both read
+//!    and write the same files, three times each, and the best run counts.
+//!
+//! Each client runs as its own process under `/usr/bin/time` (elapsed time and peak RSS); the
+//! server's peak RSS is read from `/proc/PID/status` (`VmHWM`) before it is stopped. Figures on a
+//! shared 2-core machine are noisy: read the ratios, run twice.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark: a failure ends the run
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use redy_examples::blocking::TlsStream;
+use redy_interop::ftp::{FtpServer, FtpServerKind, FtpTls, require_ftp_server};
+use redy_interop::{DevicePki, free_port, require, wait_for_port, work_dir};
+use redy_tls::{ClientConfig, ServerConfig, TlsSession};
+
+const MB: u64 = 1_000_000;
+const CHUNK: usize = 256 * 1024;
+
+/// A measured client run.
+struct Run {
+    seconds: f64,
+    peak_kib: u64,
+}
+
+fn quick() -> u64 {
+    if std::env::var_os("REDY_BENCH_QUICK").is_some() {
+        16
+    } else {
+        1
+    }
+}
+
+/// `target/release/`, where cargo puts the example binaries next to this bench's `deps/`.
+fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// Builds the `ftps` and `ftps-server` binaries this bench runs (release, same target dir).
+fn build_binaries() {
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "redy-examples",
+            "--bin",
+            "ftps",
+            "--bin",
+        ])
+        .arg("ftps-server")
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "building ftps and ftps-server failed");
+}
+
+/// Runs `command` to completion under `/usr/bin/time`; panics with its output on failure.
+fn timed(command: Command) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("time");
+    let program = command.get_program().to_owned();
+    let args: Vec<_> = command.get_args().map(ToOwned::to_owned).collect();
+    let envs: Vec<_> = command
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
+        .collect();
+    let mut time = Command::new("/usr/bin/time");
+    if let Some(dir) = command.get_current_dir() {
+        time.current_dir(dir);
+    }
+    let output = time
+        .arg("-f")
+        .arg("%e %M")
+        .arg("-o")
+        .arg(&report)
+        .arg(&program)
+        .args(&args)
+        .envs(envs)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run /usr/bin/time");
+    assert!(
+        output.status.success(),
+        "{program:?} {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = fs::read_to_string(&report).expect("time report");
+    let mut fields = text.split_whitespace();
+    Run {
+        seconds: fields.next().and_then(|s| s.parse().ok()).expect("elapsed"),
+        peak_kib: fields.next().and_then(|s| s.parse().ok()).expect("max RSS"),
+    }
+}
+
+fn write_file(path: &Path, len: u64) {
+    let mut file = fs::File::create(path).expect("create");
+    let block = redy_interop::pseudo_random(CHUNK, 1);
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(CHUNK as u64) as usize;
+        file.write_all(&block[..n]).expect("write");
+        left -= n as u64;
+    }
+}
+
+fn same_content(a: &Path, b: &Path) -> bool {
+    let (mut a, mut b) = (
+        fs::File::open(a).expect("open"),
+        fs::File::open(b).expect("open"),
+    );
+    let (mut x, mut y) = (vec![0; CHUNK], vec![0; CHUNK]);
+    loop {
+        let n = a.read(&mut x).expect("read");
+        let mut m = 0;
+        while m < n {
+            let k = b.read(&mut y[m..n]).expect("read");
+            if k == 0 {
+                return false;
+            }
+            m += k;
+        }
+        if n == 0 {
+            return b.read(&mut y).expect("read") == 0;
+        }
+        if x[..n] != y[..n] {
+            return false;
+        }
+    }
+}
+
+fn ftps(url: &str, ca: &Path, password: &str, tls12: bool, command: &[&str]) -> Command {
+    let mut c = Command::new(bin_dir().join("ftps"));
+    c.arg("--ca").arg(ca);
+    if tls12 {
+        c.args(["--tls-max", "1.2"]);
+    }
+    c.arg(url).args(command).env("REDY_FTP_PASSWORD", password);
+    c
+}
+
+fn curl(ca: &Path, tls12: bool) -> Command {
+    let mut c = Command::new("curl");
+    c.args(["-sS", "--fail", "--cacert"]).arg(ca);
+    if tls12 {
+        c.args(["--tls-max", "1.2"]);
+    }
+    c
+}
+
+fn line(what: &str, redy: &Run, curl: &Run, goal: &str, faster_is: &str) {
+    println!(
+        "  {what:<34} redy {:>7.2} s {:>7} KiB | curl {:>7.2} s {:>7} KiB | {faster_is} {:>5.2}x (goal {goal})",
+        redy.seconds,
+        redy.peak_kib,
+        curl.seconds,
+        curl.peak_kib,
+        curl.seconds / redy.seconds.max(0.001),
+    );
+}
+
+/// 1. The `ftps` binary against curl on one third-party server.
+fn against_curl(kind: FtpServerKind, work: &Path) {
+    let server = FtpServer::start(kind, FtpTls::Implicit, false).expect("server");
+    let ca = &server.pki().ca_crt;
+    let (user, password) = (server.user(), server.password());
+    let base = format!("ftps://{user}@127.0.0.1:{}", server.addr().port());
+    let curl_base = format!(
+        "ftps://{user}:{password}@127.0.0.1:{}",
+        server.addr().port()
+    );
+    let size = 200 * MB / quick();
+    let source = work.join("source.bin");
+    if !source.exists() {
+        write_file(&source, size);
+    }
+    println!("{} (implicit FTPS), {} MB:", kind.name(), size / MB);
+
+    let up_redy = timed(ftps(
+        &base,
+        ca,
+        password,
+        false,
+        &["put", source.to_str().unwrap(), "redy.bin"],
+    ));
+    let mut c = curl(ca, false);
+    c.arg("-T")
+        .arg(&source)
+        .arg(format!("{curl_base}/curl.bin"));
+    let up_curl = timed(c);
+    for name in ["redy.bin", "curl.bin"] {
+        assert!(
+            same_content(&source, &server.root().join(name)),
+            "{name} differs"
+        );
+    }
+    line("upload", &up_redy, &up_curl, "1.5x", "redy faster by");
+
+    let down = work.join("down.bin");
+    let down_redy = timed(ftps(
+        &base,
+        ca,
+        password,
+        false,
+        &["get", "redy.bin", down.to_str().unwrap()],
+    ));
+    assert!(same_content(&source, &down), "redy download differs");
+    let mut c = curl(ca, false);
+    c.arg("-o").arg(&down).arg(format!("{curl_base}/curl.bin"));
+    let down_curl = timed(c);
+    assert!(same_content(&source, &down), "curl download differs");
+    line("download", &down_redy, &down_curl, "1.0x", "redy faster by");
+
+    let files = 1_000 / quick() as usize;
+    let dir = work.join(format!("many-{}", kind.name()));
+    fs::create_dir_all(&dir).expect("dir");
+    let names: Vec<String> = (0..files).map(|i| format!("f{i:04}.txt")).collect();
+    for (i, name) in names.iter().enumerate() {
+        fs::write(dir.join(name), redy_interop::pseudo_random(1024, i as u64)).expect("write");
+    }
+    let many_redy = timed(ftps(
+        &base,
+        ca,
+        password,
+        true,
+        &["put-dir", dir.to_str().unwrap(), "/many-redy"],
+    ));
+    let mut c = curl(ca, true);
+    c.current_dir(&dir)
+        .arg("--ftp-create-dirs")
+        .arg("-T")
+        .arg(format!("{{{}}}", names.join(",")))
+        .arg(format!("{curl_base}/many-curl/"));
+    let many_curl = timed(c);
+    for name in &names {
+        for remote in ["many-redy", "many-curl"] {
+            assert!(
+                same_content(&dir.join(name), &server.root().join(remote).join(name)),
+                "{remote}/{name}"
+            );
+        }
+    }
+    line(
+        &format!("{files} files of 1 KiB, TLS 1.2"),
+        &many_redy,
+        &many_curl,
+        "3x",
+        "redy faster by",
+    );
+}
+
+/// The server's peak RSS so far (`VmHWM`), in KiB.
+fn peak_kib(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The same file over one plain redy-tls connection on loopback, with the same file I/O as the
+/// FTPS run: `source` up into `up_to`, then `source` down into `down_to`. Seconds each way.
+fn raw_tls(pki: &DevicePki, source: &Path, up_to: &Path, down_to: &Path) -> (f64, f64) {
+    let server_config = ServerConfig::builder(pki.identity.clone())
+        .build()
+        .expect("server");
+    let client_config = ClientConfig::builder(pki.trust()).build().expect("client");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (source_s, up_to) = (source.to_path_buf(), up_to.to_path_buf());
+    let size = fs::metadata(source).expect("source").len();
+    let server = thread::spawn(move || {
+        for upload in [true, false] {
+            let (tcp, _) = listener.accept().expect("accept");
+            let session = TlsSession::server(&server_config).expect("tls");
+            let mut tls = TlsStream::connect(session, tcp).expect("handshake");
+            if upload {
+                let file = fs::File::create(&up_to).expect("create");
+                let mut file = std::io::BufWriter::with_capacity(CHUNK, file);
+                copy_exact(&mut tls, &mut file, size);
+                file.flush().expect("flush");
+                tls.write_all(b"k").expect("ack");
+            } else {
+                copy(&mut fs::File::open(&source_s).expect("open"), &mut tls);
+            }
+            tls.close().expect("close");
+        }
+    });
+    let mut times = Vec::new();
+    for upload in [true, false] {
+        let start = Instant::now();
+        let tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let session = TlsSession::client(&client_config, "127.0.0.1").expect("tls");
+        let mut tls = TlsStream::connect(session, tcp).expect("handshake");
+        if upload {
+            copy(&mut fs::File::open(source).expect("open"), &mut tls);
+            let mut ack = [0u8; 1];
+            tls.read_exact(&mut ack).expect("ack");
+        } else {
+            let file = fs::File::create(down_to).expect("create");
+            let mut file = std::io::BufWriter::with_capacity(CHUNK, file);
+            copy(&mut tls, &mut file);
+            file.flush().expect("flush");
+        }
+        times.push(start.elapsed().as_secs_f64());
+    }
+    server.join().expect("raw server");
+    assert!(same_content(source, down_to), "raw download differs");
+    (times[0], times[1])
+}
+
+/// Copies exactly `size` bytes from `from` to `to`.
+fn copy_exact(from: &mut impl Read, to: &mut impl Write, size: u64) {
+    let mut buf = vec![0; CHUNK];
+    let mut left = size;
+    while left > 0 {
+        let want = left.min(CHUNK as u64) as usize;
+        let n = from.read(&mut buf[..want]).expect("read");
+        assert!(n > 0, "cut short");
+        to.write_all(&buf[..n]).expect("write");
+        left -= n as u64;
+    }
+}
+
+/// Copies `from` to `to` in `CHUNK`s until `from` ends.
+fn copy(from: &mut impl Read, to: &mut impl Write) {
+    let mut buf = vec![0; CHUNK];
+    loop {
+        let n = from.read(&mut buf).expect("read");
+        if n == 0 {
+            return;
+        }
+        to.write_all(&buf[..n]).expect("write");
+    }
+}
+
+/// 2. `ftps` to `ftps-server` against raw redy-tls, 1 GiB each way.
+fn against_raw_tls(work: &Path) {
+    let size = (1 << 30) / quick();
+    let pki = DevicePki::new(work);
+    let root = work.join("root");
+    fs::create_dir_all(&root).expect("root");
+    let port = free_port();
+    let mut server = Command::new(bin_dir().join("ftps-server"))
+        .arg("--root")
+        .arg(&root)
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--implicit",
+            "--user",
+            "bench",
+        ])
+        .arg("--cert")
+        .arg(&pki.server_crt)
+        .arg("--key")
+        .arg(&pki.server_key)
+        .env("REDY_FTP_USERS", "bench:bench-password")
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ftps-server");
+    wait_for_port(port, Duration::from_secs(10)).expect("ftps-server listens");
+    let source = work.join("gib.bin");
+    write_file(&source, size);
+    let url = format!("ftps://bench@127.0.0.1:{port}");
+    let down_path = work.join("down.bin");
+    let (source_s, down_s) = (source.to_str().unwrap(), down_path.to_str().unwrap());
+    let client = |command: &[&str]| ftps(&url, &pki.ca_crt, "bench-password", false, command);
+    // Three times each, the best run counts: the first touch of fresh memory in this VM is slow.
+    let (mut up, mut down) = (f64::MAX, f64::MAX);
+    let (mut raw_up, mut raw_down) = (f64::MAX, f64::MAX);
+    let mut client_peak = 0;
+    for _ in 0..3 {
+        let run = timed(client(&["put", source_s, "gib.bin"]));
+        assert!(
+            same_content(&source, &root.join("gib.bin")),
+            "upload differs"
+        );
+        (up, client_peak) = (up.min(run.seconds), client_peak.max(run.peak_kib));
+        let run = timed(client(&["get", "gib.bin", down_s]));
+        assert!(same_content(&source, &down_path), "download differs");
+        (down, client_peak) = (down.min(run.seconds), client_peak.max(run.peak_kib));
+        let (u, d) = raw_tls(&pki, &source, &root.join("raw.bin"), &down_path);
+        (raw_up, raw_down) = (raw_up.min(u), raw_down.min(d));
+    }
+    let server_peak = peak_kib(server.id());
+    let _ = server.kill();
+    let _ = server.wait();
+    println!(
+        "\nftps -> ftps-server vs one redy-tls connection, {} MiB, loopback:",
+        size >> 20
+    );
+    for (what, ftps, raw) in [("upload", up, raw_up), ("download", down, raw_down)] {
+        println!(
+            "  {what:<9} FTPS {ftps:>6.2} s | raw TLS {raw:>6.2} s | ratio {:.2} (goal >= 0.9)",
+            raw / ftps.max(0.001)
+        );
+    }
+    println!("  peak RSS: ftps client {client_peak} KiB, ftps-server {server_peak} KiB");
+}
+
+fn main() {
+    build_binaries();
+    let work = work_dir("ftps-bench");
+    let only = std::env::var("REDY_BENCH_ONLY").unwrap_or_default();
+    if only == "raw" {
+    } else if !require("curl") {
+        println!("curl missing: the comparison with curl is skipped (bash interop/setup.sh)");
+    } else {
+        for kind in [FtpServerKind::Vsftpd, FtpServerKind::Proftpd] {
+            if require_ftp_server(kind) {
+                against_curl(kind, work.path());
+            }
+        }
+    }
+    if only != "curl" {
+        // On tmpfs when there is one: the comparison is of protocol stacks, and this machine's
+        // disk writes at a fraction of loopback TLS speed.
+        let shm = Path::new("/dev/shm");
+        let fast = shm
+            .is_dir()
+            .then(|| tempfile::tempdir_in(shm).ok())
+            .flatten();
+        against_raw_tls(fast.as_ref().map_or(work.path(), |d| d.path()));
+    }
+}
