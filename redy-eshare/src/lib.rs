@@ -5,5 +5,10 @@
 //! heads, streamed bodies, request-smuggling defences), and eShare: the devices of one domain
 //! publishing named values to each other over HTTPS, each site judged by its own trust policy,
 //! with bounded outboxes, retries on deadlines and per-site diffusion counters.
+//!
+//! [`http`] holds the Sans-IO HTTP/1.1 building blocks: bounded head framing and parsing
+//! with request-smuggling defences, and chunked coding.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod http;
