@@ -97,3 +97,27 @@ pub enum ChunkedError {
         limit: u64,
     },
 }
+
+/// A fatal error of an HTTP machine; sticky: after it nothing more is emitted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The peer's head was refused.
+    #[error("head refused: {0}")]
+    Head(#[from] HeadError),
+    /// The peer's chunked body was refused.
+    #[error("chunked body refused: {0}")]
+    Chunked(#[from] ChunkedError),
+    /// The TLS layer failed.
+    #[error("TLS: {0}")]
+    Tls(#[from] redy_tls::Error),
+    /// A timeout fired.
+    #[error("{0} timeout")]
+    Timeout(&'static str),
+    /// The input ended in the middle of a message (or without close_notify on TLS).
+    #[error("connection ended in the middle of a message")]
+    Truncated,
+    /// The caller used the machine out of order (e.g. a body without a response head).
+    #[error("misuse: {0}")]
+    Misuse(&'static str),
+}

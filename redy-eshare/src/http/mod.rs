@@ -12,8 +12,13 @@ pub mod chunked;
 pub mod error;
 pub mod head;
 pub mod limits;
+pub mod link;
+pub mod server;
 
 pub use chunked::{ChunkedDecoder, LAST_CHUNK, encode_chunk};
+pub use error::HttpError;
 pub use error::{ChunkedError, HeadError};
 pub use head::{BodyKind, Headers, RequestHead, ResponseHead};
 pub use limits::Limits;
+pub use link::Link;
+pub use server::{Server, ServerEvent};
