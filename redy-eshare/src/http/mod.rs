@@ -9,6 +9,7 @@
 //! `chunked`.
 
 pub mod chunked;
+pub mod client;
 pub mod error;
 pub mod head;
 pub mod limits;
@@ -16,6 +17,7 @@ pub mod link;
 pub mod server;
 
 pub use chunked::{ChunkedDecoder, LAST_CHUNK, encode_chunk};
+pub use client::{Client, ClientEvent};
 pub use error::HttpError;
 pub use error::{ChunkedError, HeadError};
 pub use head::{BodyKind, Headers, RequestHead, ResponseHead};
