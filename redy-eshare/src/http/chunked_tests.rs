@@ -129,3 +129,21 @@ proptest! {
         prop_assert!(out.len() <= 16);
     }
 }
+
+/// Fuzz regression (http_chunked): an invalid size after some consumed input is the same error
+/// whether the input comes whole or byte by byte.
+#[test]
+fn error_same_whole_or_split() {
+    let input = b"21&\x06\x0092 1&";
+    let whole = ChunkedDecoder::new(&Limits::default()).decode(input, &mut Vec::new(), 100);
+    let mut d = ChunkedDecoder::new(&Limits::default());
+    let mut split = Ok(0);
+    for b in input.chunks(1) {
+        split = d.decode(b, &mut Vec::new(), 100);
+        if split.is_err() {
+            break;
+        }
+    }
+    assert_eq!(whole, Err(ChunkedError::InvalidSize(b'&')));
+    assert_eq!(split, whole);
+}

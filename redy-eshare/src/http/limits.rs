@@ -16,8 +16,8 @@ pub const MAX_CHUNK_SIZE_DIGITS: usize = 16;
 pub const DEFAULT_MAX_TRAILER: usize = 4 * 1024;
 
 /// Bounds applied to everything a peer sends.
+/// Build with struct update syntax: `Limits { max_body: 1 << 20, ..Limits::default() }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Limits {
     /// Largest head in bytes ([`DEFAULT_MAX_HEAD`]); a larger head is refused (431 on a server).
     pub max_head: usize,
