@@ -1,0 +1,76 @@
+use super::*;
+
+fn client() -> (Client, Instant) {
+    let t = Instant::now();
+    (Client::new(Link::insecure_plain(), Limits::default(), t), t)
+}
+
+fn events(c: &mut Client) -> Vec<ClientEvent> {
+    std::iter::from_fn(|| c.poll_event()).collect()
+}
+
+#[test]
+fn pipelined_requests_and_head_response_without_body() {
+    let (mut c, t) = client();
+    c.send_request("HEAD", "/a", &Headers::new(), Some(0))
+        .unwrap();
+    c.send_request("GET", "/b", &Headers::new(), Some(0))
+        .unwrap();
+    let out = c.transmit().to_vec();
+    c.advance(out.len());
+    assert_eq!(out, b"HEAD /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+    c.receive(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi", t);
+    let ev = events(&mut c);
+    assert_eq!(ev.len(), 5, "{ev:?}");
+    assert_eq!(ev[1], ClientEvent::BodyEnd);
+    assert_eq!(c.body(), b"hi");
+}
+
+#[test]
+fn queue_is_bounded() {
+    let (mut c, _) = client();
+    for _ in 0..MAX_IN_FLIGHT {
+        c.send_request("GET", "/", &Headers::new(), Some(0))
+            .unwrap();
+    }
+    assert!(!c.can_send_request());
+    assert!(matches!(
+        c.send_request("GET", "/", &Headers::new(), Some(0)),
+        Err(HttpError::Misuse(_))
+    ));
+}
+
+#[test]
+fn continue_wait_times_out_then_body_goes() {
+    let (mut c, t) = client();
+    let mut h = Headers::new();
+    h.push("Expect", b"100-continue");
+    c.send_request("POST", "/", &h, Some(2)).unwrap();
+    assert_eq!(c.write_body(b"ab").unwrap(), 0);
+    c.handle_timeout(t + CONTINUE_WAIT);
+    assert_eq!(c.write_body(b"ab").unwrap(), 2);
+}
+
+#[test]
+fn smuggled_response_is_fatal() {
+    let (mut c, t) = client();
+    c.send_request("GET", "/", &Headers::new(), Some(0))
+        .unwrap();
+    c.receive(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        t,
+    );
+    assert_eq!(
+        events(&mut c),
+        vec![ClientEvent::Error(HttpError::Head(
+            HeadError::DuplicateContentLength
+        ))]
+    );
+}
+
+#[test]
+fn unsolicited_response_is_fatal() {
+    let (mut c, t) = client();
+    c.receive(b"HTTP/1.1 200 OK\r\n\r\n", t);
+    assert!(matches!(events(&mut c)[..], [ClientEvent::Error(_)]));
+}

@@ -1,0 +1,209 @@
+//! One connection's byte layer: TLS, or clear text under an insecure opt-in (and on the
+//! HTTP machine.
+
+use redy_tls::{Event as TlsEvent, HandshakeInfo, SEND_BUFFER_LIMIT, TlsSession};
+
+/// Most received clear text held before [`Link::receive`] takes no more.
+pub const PLAIN_RECEIVE_LIMIT: usize = 64 * 1024;
+
+/// How a connection's incoming stream ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    /// TLS close_notify, or the end of a clear-text stream.
+    Clean,
+    /// TCP EOF without close_notify.
+    Truncated,
+}
+
+/// What a link reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkEvent {
+    /// Handshake done.
+    Handshake(HandshakeInfo),
+    /// Input ended.
+    Ended(End),
+}
+
+/// The byte layer of one connection.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // almost every link is TLS: boxing it would only add a hop
+pub enum Link {
+    /// TLS.
+    Tls(TlsSession),
+    /// Clear text (insecure opt-in).
+    Plain(Plain),
+}
+
+/// The clear-text byte layer.
+#[derive(Debug, Default)]
+pub struct Plain {
+    inbox: Vec<u8>,
+    in_pos: usize,
+    out: Vec<u8>,
+    out_pos: usize,
+    ended: bool,
+    reported_end: bool,
+    closing: bool,
+}
+
+impl Link {
+    /// Clear text, **insecure**: for tests and fuzzing only; nothing is encrypted or
+    /// authenticated.
+    pub fn insecure_plain() -> Self {
+        Self::Plain(Plain::default())
+    }
+
+    /// A link on a TLS session (client or server).
+    pub fn tls(session: TlsSession) -> Self {
+        Self::Tls(session)
+    }
+
+    /// Takes received bytes; fewer than offered when the received plaintext is full.
+    pub fn receive(&mut self, data: &[u8]) -> Result<usize, redy_tls::Error> {
+        match self {
+            Self::Tls(tls) => tls.receive(data),
+            Self::Plain(p) => {
+                if p.in_pos == p.inbox.len() {
+                    p.inbox.clear();
+                    p.in_pos = 0;
+                }
+                let n = data
+                    .len()
+                    .min(PLAIN_RECEIVE_LIMIT.saturating_sub(p.inbox.len()));
+                p.inbox.extend_from_slice(&data[..n]);
+                Ok(n)
+            }
+        }
+    }
+
+    /// See [`TlsSession::receive_eof`].
+    pub fn receive_eof(&mut self) -> Result<(), redy_tls::Error> {
+        match self {
+            Self::Tls(tls) => tls.receive_eof(),
+            Self::Plain(p) => {
+                p.ended = true;
+                Ok(())
+            }
+        }
+    }
+
+    /// See [`TlsSession::plaintext`].
+    pub fn plaintext(&mut self) -> Result<&[u8], redy_tls::Error> {
+        match self {
+            Self::Tls(tls) => tls.plaintext(),
+            Self::Plain(p) => Ok(&p.inbox[p.in_pos..]),
+        }
+    }
+
+    /// See [`TlsSession::consume`].
+    pub fn consume(&mut self, n: usize) {
+        match self {
+            Self::Tls(tls) => tls.consume(n),
+            Self::Plain(p) => p.in_pos = (p.in_pos + n).min(p.inbox.len()),
+        }
+    }
+
+    /// Queues plaintext; returns how much was taken (0 when the send buffer is full).
+    pub fn send(&mut self, data: &[u8]) -> Result<usize, redy_tls::Error> {
+        match self {
+            Self::Tls(tls) => tls.send(data),
+            Self::Plain(p) => {
+                if p.closing {
+                    return Err(redy_tls::Error::SendAfterClose);
+                }
+                if p.out_pos == p.out.len() {
+                    p.out.clear();
+                    p.out_pos = 0;
+                }
+                let n = data
+                    .len()
+                    .min(SEND_BUFFER_LIMIT.saturating_sub(p.out.len()));
+                p.out.extend_from_slice(&data[..n]);
+                Ok(n)
+            }
+        }
+    }
+
+    /// Queues all of `data`, beyond the send limit if need be: for commands, which are
+    /// bounded and sent one at a time.
+    pub fn send_all(&mut self, data: &[u8]) -> Result<(), redy_tls::Error> {
+        match self {
+            Self::Tls(tls) => {
+                let mut rest = data;
+                while !rest.is_empty() {
+                    match tls.send(rest)? {
+                        // Only with SEND_BUFFER_LIMIT of ciphertext unsent: the caller stopped
+                        // writing the control connection.
+                        0 => return Err(redy_tls::Error::Other("control send buffer full".into())),
+                        n => rest = &rest[n..],
+                    }
+                }
+                Ok(())
+            }
+            Self::Plain(p) => {
+                if p.closing {
+                    return Err(redy_tls::Error::SendAfterClose);
+                }
+                p.out.extend_from_slice(data);
+                Ok(())
+            }
+        }
+    }
+
+    /// See [`TlsSession::transmit`].
+    pub fn transmit(&mut self) -> &[u8] {
+        match self {
+            Self::Tls(tls) => tls.transmit(),
+            Self::Plain(p) => &p.out[p.out_pos..],
+        }
+    }
+
+    /// See [`TlsSession::advance`].
+    pub fn advance(&mut self, n: usize) {
+        match self {
+            Self::Tls(tls) => tls.advance(n),
+            Self::Plain(p) => p.out_pos = (p.out_pos + n).min(p.out.len()),
+        }
+    }
+
+    /// Queues the end of what we send (close_notify with TLS).
+    pub fn close(&mut self) {
+        match self {
+            Self::Tls(tls) => tls.close(),
+            Self::Plain(p) => p.closing = true,
+        }
+    }
+
+    /// True when nothing waits to be written.
+    pub fn is_flushed(&self) -> bool {
+        match self {
+            Self::Tls(tls) => tls.is_flushed(),
+            Self::Plain(p) => p.out_pos == p.out.len(),
+        }
+    }
+
+    /// True once the handshake completed (always, without TLS).
+    pub fn is_established(&self) -> bool {
+        match self {
+            Self::Tls(tls) => !tls.is_handshaking(),
+            Self::Plain(_) => true,
+        }
+    }
+
+    /// See [`TlsSession::poll_event`].
+    pub fn poll_event(&mut self) -> Option<LinkEvent> {
+        match self {
+            Self::Tls(tls) => match tls.poll_event()? {
+                TlsEvent::HandshakeComplete(info) => Some(LinkEvent::Handshake(info)),
+                TlsEvent::PeerClosed => Some(LinkEvent::Ended(End::Clean)),
+                TlsEvent::Truncated => Some(LinkEvent::Ended(End::Truncated)),
+                _ => None,
+            },
+            Self::Plain(p) if p.ended && !p.reported_end && p.in_pos == p.inbox.len() => {
+                p.reported_end = true;
+                Some(LinkEvent::Ended(End::Clean))
+            }
+            Self::Plain(_) => None,
+        }
+    }
+}
