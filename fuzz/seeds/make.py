@@ -108,3 +108,14 @@ with tempfile.TemporaryDirectory() as tmp:
     p12 = subprocess.run(["openssl", "pkcs12", "-export", "-inkey", key, "-in", crt,
                           "-passout", "pass:password"], check=True, capture_output=True).stdout
     write("cert_import", "identity.p12", p12)
+
+# HTTP heads (raw bytes) and chunked bodies (step, room, bytes), as curl and nginx send them.
+write("http_head", "curl-post",
+      b"POST /eshare/v1/batches HTTP/1.1\r\nHost: 127.0.0.2:9443\r\nUser-Agent: curl/7.88.1\r\n"
+      b"Accept: */*\r\nContent-Type: application/json\r\nContent-Length: 61\r\n\r\n")
+write("http_head", "nginx-chunked",
+      b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sun, 22 Nov 2026 10:00:00 GMT\r\n"
+      b"Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n")
+write("http_chunked", "nginx-body", bytes([7, 200]) + (
+    b"1a;name=value\r\nabcdefghijklmnopqrstuvwxyz\r\n10\r\n1234567890123456\r\n0\r\n"
+    b"Expires: never\r\n\r\n"))
