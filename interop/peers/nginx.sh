@@ -7,7 +7,9 @@
 #
 # `run` execs nginx (no master/worker split, `daemon off`), so the PID of the spawned process is
 # nginx's own and killing it stops everything. Everything nginx writes (pid, logs, temp files)
-# stays in WORKDIR. `GET /` answers "hello from nginx\n"; `GET /big` serves WORKDIR/big.bin.
+# stays in WORKDIR. `GET /` answers "hello from nginx\n"; `GET /big` serves WORKDIR/big.bin;
+# `POST /echo` answers the request body (the echo module, libnginx-mod-http-echo, up to 1 MiB);
+# `PUT`/`GET`/`DELETE /dav/NAME` store and serve files in WORKDIR/dav (up to 256 MiB).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../apt.sh"
 
@@ -24,10 +26,12 @@ find_bin() {
     return 1
 }
 
+ECHO_MODULE=/usr/lib/nginx/modules/ngx_http_echo_module.so
+
 check() {
     local bin
     bin=$(find_bin) || return 1
-    "$bin" -v >/dev/null 2>&1
+    "$bin" -v >/dev/null 2>&1 && [ -f "$ECHO_MODULE" ]
 }
 
 install() {
@@ -41,7 +45,7 @@ install() {
     if ! apt-cache show "$pkg" >/dev/null 2>&1; then
         pkg=nginx
     fi
-    apt_install nginx "$pkg"
+    apt_install nginx "$pkg" libnginx-mod-http-echo
     # The package starts the nginx service (port 80) unless policy-rc.d forbids it, as it does in
     # Docker images. Tests run their own instances: stop the one the package may have started.
     if [ ! -x /usr/sbin/policy-rc.d ]; then
@@ -62,8 +66,10 @@ run() {
     key=$4
     bin=$(find_bin) || { echo "nginx: not installed (run bash interop/setup.sh)" >&2; exit 1; }
     mkdir -p "$workdir/tmp"
+    mkdir -p "$workdir/dav"
     cat >"$workdir/nginx.conf" <<CONF
 # Written by interop/peers/nginx.sh for one test run.
+load_module "$ECHO_MODULE";
 daemon off;
 master_process off;
 worker_processes 1;
@@ -92,6 +98,20 @@ http {
 
         location / {
             return 200 "hello from nginx\n";
+        }
+
+        location = /echo {
+            client_max_body_size 1m;
+            client_body_buffer_size 1m;
+            echo_read_request_body;
+            echo_request_body;
+        }
+
+        location /dav/ {
+            root "$workdir";
+            dav_methods PUT DELETE;
+            client_max_body_size 256m;
+            default_type application/octet-stream;
         }
 
         location = /big {

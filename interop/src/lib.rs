@@ -16,6 +16,7 @@
 //! * [`serve_once`] runs a one-connection redy-tls server in a thread, for client peers.
 //! * [`run_with_timeout`] runs a client peer to completion, killing it if it hangs.
 //! * [`smtp`]: Postfix and aiosmtpd as SMTP submission servers, Python's smtplib as a client.
+//! * [`http`]: nginx as an HTTPS server (echo and WebDAV locations).
 //! * [`ftp`]: vsftpd, ProFTPD and Pure-FTPd as FTPS servers (implicit and explicit TLS, TLS 1.2
 //!   or 1.2 + 1.3, session reuse required or not), Python's ssl as a reference FTPS client.
 //!
@@ -37,6 +38,7 @@ use redy_tls::{ServerConfig, TlsSession};
 use tempfile::TempDir;
 
 pub mod ftp;
+pub mod http;
 pub mod smtp;
 
 /// The only address peers and tests listen and connect on.

@@ -15,9 +15,10 @@ use std::time::Duration;
 
 use redy_certs::{CertStore, TrustPolicy};
 use redy_examples::blocking::TlsStream;
+use redy_interop::http::Nginx;
 use redy_interop::{
-    DevicePki, LOCALHOST, Peer, START_TIMEOUT, free_port, peer_script, require, run_with_timeout,
-    serve_once, work_dir, write_pseudo_random,
+    DevicePki, LOCALHOST, Peer, START_TIMEOUT, free_port, require, run_with_timeout, serve_once,
+    work_dir,
 };
 use redy_tls::{CertificateError, ClientConfig, ServerConfig, TlsSession, TlsVersion};
 
@@ -162,68 +163,16 @@ fn redy_client_to_openssl_s_server_tls13() {
 // redy-tls client -> nginx
 // ---------------------------------------------------------------------------------------------
 
-/// nginx on a free port with the device PKI; its work directory holds `big.bin` if asked.
-struct Nginx {
-    peer: Peer,
-    port: u16,
-    pki: DevicePki,
-    // Last, so that it is removed after nginx is stopped.
-    dir: tempfile::TempDir,
-}
-
-impl Nginx {
-    fn start(big: Option<usize>) -> (Self, Vec<u8>) {
-        let dir = work_dir("nginx");
-        let pki = DevicePki::new(dir.path());
-        let content = big
-            .map(|len| write_pseudo_random(&dir.path().join("big.bin"), len))
-            .unwrap_or_default();
-        let port = free_port();
-        let mut cmd = peer_script("nginx.sh");
-        cmd.arg("run")
-            .arg(dir.path())
-            .arg(port.to_string())
-            .arg(&pki.server_crt)
-            .arg(&pki.server_key);
-        let mut peer = Peer::spawn("nginx", cmd, dir.path()).expect("spawn nginx");
-        if let Err(e) = peer.wait_for_port(port, START_TIMEOUT) {
-            let error_log =
-                std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-            panic!("nginx did not start: {e}\n--- error.log ---\n{error_log}");
-        }
-        (
-            Self {
-                peer,
-                port,
-                pki,
-                dir,
-            },
-            content,
+/// `GET path` with `Connection: close`, read to close_notify.
+fn nginx_get(nginx: &Nginx, tls: &mut TlsStream<TcpStream>, path: &str) -> Vec<u8> {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    tls.write_all(request.as_bytes()).expect("send request");
+    tls.read_to_close().unwrap_or_else(|e| {
+        panic!(
+            "reading nginx's answer to close_notify: {e}\n--- error.log ---\n{}",
+            nginx.error_log()
         )
-    }
-
-    fn get(&self, tls: &mut TlsStream<TcpStream>, path: &str) -> Vec<u8> {
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-        tls.write_all(request.as_bytes()).expect("send request");
-        tls.read_to_close().unwrap_or_else(|e| {
-            panic!(
-                "reading nginx's answer to close_notify: {e}\n--- error.log ---\n{}",
-                self.error_log()
-            )
-        })
-    }
-
-    /// nginx's error.log, and its output and what it printed.
-    fn error_log(&self) -> String {
-        let error_log =
-            std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default();
-        format!(
-            "{error_log}--- output of nginx (pid {}) ---\n{}",
-            self.peer.pid(),
-            self.peer.log()
-        )
-    }
+    })
 }
 
 /// Splits an HTTP/1.1 response into its head and body.
@@ -240,8 +189,8 @@ fn redy_client_to_nginx(version: TlsVersion) {
         return;
     }
     let (nginx, _) = Nginx::start(None);
-    let config = client_config(nginx.pki.trust(), version, version);
-    let mut tls = connect(&config, nginx.port).expect("handshake with nginx");
+    let config = client_config(nginx.pki().trust(), version, version);
+    let mut tls = connect(&config, nginx.port()).expect("handshake with nginx");
     let info = tls.handshake().expect("handshake info").clone();
     assert_eq!(info.version, version);
     assert_eq!(
@@ -250,7 +199,7 @@ fn redy_client_to_nginx(version: TlsVersion) {
         "ALPN with nginx"
     );
 
-    let response = nginx.get(&mut tls, "/");
+    let response = nginx_get(&nginx, &mut tls, "/");
     let (head, body) = split_response(&response);
     assert!(
         head.starts_with("HTTP/1.1 200 OK"),
@@ -276,9 +225,9 @@ fn redy_client_downloads_a_large_file_from_nginx() {
         return;
     }
     let (nginx, content) = Nginx::start(Some(4 << 20));
-    let config = client_config(nginx.pki.trust(), TlsVersion::Tls12, TlsVersion::Tls13);
-    let mut tls = connect(&config, nginx.port).expect("handshake with nginx");
-    let response = nginx.get(&mut tls, "/big");
+    let config = client_config(nginx.pki().trust(), TlsVersion::Tls12, TlsVersion::Tls13);
+    let mut tls = connect(&config, nginx.port()).expect("handshake with nginx");
+    let response = nginx_get(&nginx, &mut tls, "/big");
     let (head, body) = split_response(&response);
     assert!(
         head.starts_with("HTTP/1.1 200 OK"),
@@ -304,7 +253,7 @@ fn redy_client_with_web_pki_roots_refuses_nginx_with_a_device_certificate() {
     let (nginx, _) = Nginx::start(None);
     for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
         let config = client_config(TrustPolicy::WebPkiRoots, version, version);
-        let err = connect(&config, nginx.port).expect_err("a device certificate is not web PKI");
+        let err = connect(&config, nginx.port()).expect_err("a device certificate is not web PKI");
         assert_eq!(
             tls_error(&err),
             Some(&redy_tls::Error::Certificate(

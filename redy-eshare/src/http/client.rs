@@ -115,6 +115,8 @@ impl Client {
                 "request queue full or previous body unfinished",
             ));
         }
+        head::check_request_line(method, target)?;
+        head::check_fields(headers)?;
         let mut all = Headers::new();
         for (n, v) in headers.iter() {
             if !n.eq_ignore_ascii_case("content-length")

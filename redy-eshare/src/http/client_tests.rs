@@ -74,3 +74,37 @@ fn unsolicited_response_is_fatal() {
     c.receive(b"HTTP/1.1 200 OK\r\n\r\n", t);
     assert!(matches!(events(&mut c)[..], [ClientEvent::Error(_)]));
 }
+
+#[test]
+fn caller_heads_cannot_inject_fields_or_requests() {
+    let (mut c, _) = client();
+    let mut sneaky = Headers::new();
+    sneaky.push("X-Note", b"a\r\nTransfer-Encoding: chunked");
+    let cases: [(&str, &str, &Headers); 4] = [
+        ("GET", "/a", &sneaky),
+        (
+            "GET",
+            "/a HTTP/1.1\r\nHost: evil\r\n\r\nGET /b",
+            &Headers::new(),
+        ),
+        ("GET /x", "/a", &Headers::new()),
+        ("GET", "", &Headers::new()),
+    ];
+    for (method, target, headers) in cases {
+        assert!(
+            matches!(
+                c.send_request(method, target, headers, Some(0)),
+                Err(HttpError::Misuse(_))
+            ),
+            "{method:?} {target:?}"
+        );
+    }
+    let mut bad_name = Headers::new();
+    bad_name.push("Bad Name", b"x");
+    assert!(c.send_request("GET", "/", &bad_name, Some(0)).is_err());
+    assert_eq!(c.transmit(), b"", "nothing was sent");
+    // Refusals are the caller's: the connection goes on.
+    c.send_request("GET", "/ok", &Headers::new(), Some(0))
+        .unwrap();
+    assert_eq!(c.transmit(), b"GET /ok HTTP/1.1\r\n\r\n");
+}

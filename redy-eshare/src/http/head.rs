@@ -2,7 +2,7 @@
 //! LF, obsolete folding), parsing with `httparse` into a bounded header array, and body framing
 //! with the request-smuggling defences.
 
-use super::error::HeadError;
+use super::error::{HeadError, HttpError};
 use super::limits::Limits;
 
 /// Header fields of one head, in order; lookups ignore ASCII case.
@@ -323,3 +323,48 @@ pub fn response_body(
 #[cfg(test)]
 #[path = "head_tests.rs"]
 mod tests;
+
+/// A token (RFC 9110 5.6.2): method and field-name characters.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Refuses caller fields that would change the head's meaning once sent: a name that is not a
+/// token, a value holding CR, LF or NUL (header injection, request smuggling).
+pub(crate) fn check_fields(headers: &Headers) -> Result<(), HttpError> {
+    for (name, value) in headers.iter() {
+        if !is_token(name) {
+            return Err(HttpError::Misuse("a field name that is not a token"));
+        }
+        if value.iter().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+            return Err(HttpError::Misuse("a field value holding CR, LF or NUL"));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a request line the caller gives that would not go out as meant.
+pub(crate) fn check_request_line(method: &str, target: &str) -> Result<(), HttpError> {
+    if !is_token(method) {
+        return Err(HttpError::Misuse("a method that is not a token"));
+    }
+    if target.is_empty() || target.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(HttpError::Misuse(
+            "a request target with spaces or control bytes",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a status line the caller gives that would not go out as meant.
+pub(crate) fn check_status_line(status: u16, reason: &str) -> Result<(), HttpError> {
+    if !(100..=999).contains(&status) {
+        return Err(HttpError::Misuse("a status outside 100-999"));
+    }
+    if reason.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)) {
+        return Err(HttpError::Misuse("a reason phrase holding CR, LF or NUL"));
+    }
+    Ok(())
+}

@@ -185,6 +185,8 @@ impl Server {
         if !self.in_request || self.responded || self.output != Out::Idle {
             return Err(HttpError::Misuse("respond without a pending request"));
         }
+        head::check_status_line(status, reason)?;
+        head::check_fields(headers)?;
         let mut all = Headers::new();
         for (n, v) in headers.iter() {
             let lower = n.to_ascii_lowercase();

@@ -142,3 +142,31 @@ fn eof_mid_body_is_truncation() {
         Some(&ServerEvent::Error(HttpError::Truncated))
     );
 }
+
+#[test]
+fn caller_responses_cannot_inject_fields() {
+    let t = Instant::now();
+    let mut s = Server::new(Link::insecure_plain(), Limits::default(), t);
+    s.receive(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", t);
+    while s.poll_event().is_some() {}
+    let mut sneaky = Headers::new();
+    sneaky.push(
+        "Set-Cookie",
+        b"a=1\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK",
+    );
+    assert!(matches!(
+        s.respond(200, "OK", &sneaky, Some(0)),
+        Err(HttpError::Misuse(_))
+    ));
+    assert!(matches!(
+        s.respond(200, "OK\r\nX: y", &Headers::new(), Some(0)),
+        Err(HttpError::Misuse(_))
+    ));
+    assert!(matches!(
+        s.respond(1000, "OK", &Headers::new(), Some(0)),
+        Err(HttpError::Misuse(_))
+    ));
+    assert_eq!(s.transmit(), b"");
+    s.respond(200, "OK", &Headers::new(), Some(0)).unwrap();
+    assert!(s.transmit().starts_with(b"HTTP/1.1 200 OK\r\n"));
+}
