@@ -1,6 +1,7 @@
 //! nginx as an HTTPS peer: `GET /`, `GET /big`, `POST /echo` and WebDAV `PUT`/`GET /dav/NAME`
 //! (see `interop/peers/nginx.sh`), with a throw-away device PKI.
 
+use std::io;
 use std::path::Path;
 
 use tempfile::TempDir;
@@ -20,7 +21,7 @@ pub struct Nginx {
 
 impl Nginx {
     /// Starts nginx; with `big`, its `GET /big` serves that many pseudo-random bytes, returned.
-    pub fn start(big: Option<usize>) -> (Self, Vec<u8>) {
+    pub fn start(big: Option<usize>) -> io::Result<(Self, Vec<u8>)> {
         let dir = work_dir("nginx");
         let pki = DevicePki::new(dir.path());
         let content = big
@@ -33,11 +34,13 @@ impl Nginx {
             .arg(port.to_string())
             .arg(&pki.server_crt)
             .arg(&pki.server_key);
-        let mut peer = Peer::spawn("nginx", cmd, dir.path()).expect("spawn nginx");
+        let mut peer = Peer::spawn("nginx", cmd, dir.path())?;
         if let Err(e) = peer.wait_for_port(port, START_TIMEOUT) {
             let error_log =
                 std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-            panic!("nginx did not start: {e}\n--- error.log ---\n{error_log}");
+            return Err(io::Error::other(format!(
+                "nginx did not start: {e}\n--- error.log ---\n{error_log}"
+            )));
         }
         let nginx = Self {
             peer,
@@ -45,7 +48,7 @@ impl Nginx {
             pki,
             dir,
         };
-        (nginx, content)
+        Ok((nginx, content))
     }
 
     /// Its port on 127.0.0.1.

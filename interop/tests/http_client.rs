@@ -139,7 +139,7 @@ fn redy_http_client_against_nginx_echo_and_webdav() {
     if !require("nginx") {
         return;
     }
-    let (nginx, _) = Nginx::start(None);
+    let (nginx, _) = Nginx::start(None).unwrap();
     for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
         let mut conn = Conn::open(&nginx, version);
         let small = pseudo_random(10_000, 1);

@@ -188,7 +188,7 @@ fn redy_client_to_nginx(version: TlsVersion) {
     if !require("nginx") {
         return;
     }
-    let (nginx, _) = Nginx::start(None);
+    let (nginx, _) = Nginx::start(None).unwrap();
     let config = client_config(nginx.pki().trust(), version, version);
     let mut tls = connect(&config, nginx.port()).expect("handshake with nginx");
     let info = tls.handshake().expect("handshake info").clone();
@@ -224,7 +224,7 @@ fn redy_client_downloads_a_large_file_from_nginx() {
     if !require("nginx") {
         return;
     }
-    let (nginx, content) = Nginx::start(Some(4 << 20));
+    let (nginx, content) = Nginx::start(Some(4 << 20)).unwrap();
     let config = client_config(nginx.pki().trust(), TlsVersion::Tls12, TlsVersion::Tls13);
     let mut tls = connect(&config, nginx.port()).expect("handshake with nginx");
     let response = nginx_get(&nginx, &mut tls, "/big");
@@ -250,7 +250,7 @@ fn redy_client_with_web_pki_roots_refuses_nginx_with_a_device_certificate() {
     if !require("nginx") {
         return;
     }
-    let (nginx, _) = Nginx::start(None);
+    let (nginx, _) = Nginx::start(None).unwrap();
     for version in [TlsVersion::Tls12, TlsVersion::Tls13] {
         let config = client_config(TrustPolicy::WebPkiRoots, version, version);
         let err = connect(&config, nginx.port()).expect_err("a device certificate is not web PKI");
