@@ -1,9 +1,15 @@
-//! Sans-IO HTTP/1.1 over TLS and eShare for redy — **skeleton**: the machines arrive with their
-//! own issue.
+//! Sans-IO HTTP/1.1 over TLS and eShare for redy.
 //!
-//! This crate will hold HTTP/1.1 client and server machines on `redy-tls` sessions (bounded
-//! heads, streamed bodies, request-smuggling defences), and eShare: the devices of one domain
-//! publishing named values to each other over HTTPS, each site judged by its own trust policy,
-//! with bounded outboxes, retries on deadlines and per-site diffusion counters.
+//! - [`share`]: eShare — the devices of one domain publishing named values to each other over
+//!   HTTPS: the domain table (one HTTPS port, a trust policy per site, diffusion counters), the
+//!   versioned wire format "eShare v1" (JSON over `POST /eshare/v1/batches`, status as JSON and
+//!   HTML), bounded per-site outboxes retried with backoff on deadlines, and the Sans-IO
+//!   [`share::Node`] that the glue drives: it hands out HTTP requests to make and answers the
+//!   requests received, without sockets, threads or clocks of its own.
+//!
+//! The HTTP/1.1 client and server machines (bounded heads, streamed bodies, request-smuggling
+//! defences) arrive with their own module; eShare does not depend on them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod share;
