@@ -131,6 +131,9 @@ mod snapshot;
 mod status;
 mod value;
 
+#[cfg(test)]
+mod node_tests;
+
 pub use batch::{Ack, Batch, ErrorBody};
 pub use domain::{Domain, Site};
 pub use endpoints::redirect_to_https;
