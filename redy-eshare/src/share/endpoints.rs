@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::batch::{Batch, ErrorBody};
 use super::error::BatchError;
-use super::node::{Event, Node, Now, Request, Response};
+use super::event::Event;
+use super::exchange::{Now, Request, Response};
+use super::node::Node;
 use super::outbox::truncate;
 use super::receiver::{StoredValue, Verdict};
 use super::{BATCHES_PATH, HTML, JSON, MAX_BODY_BYTES, MAX_EVENTS, STATUS_PATH, VALUES_PATH};

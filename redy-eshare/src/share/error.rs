@@ -2,7 +2,7 @@
 
 use redy_certs::Wid;
 
-use super::node::DeliveryId;
+use super::exchange::DeliveryId;
 
 /// Why a value, a publication or a received batch is invalid.
 #[non_exhaustive]

@@ -2,39 +2,23 @@
 //! [`Node::handle_request`], events and deadlines for the caller.
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use redy_certs::{Certificate, Identity, SubjectName, Wid};
+use redy_certs::{Certificate, Identity, Wid};
 use redy_tls::ClientConfig;
 
 use super::batch::{Ack, Batch, ErrorBody, check_values};
 use super::domain::Domain;
 use super::error::{DeliveryError, DomainError, Error};
+use super::event::Event;
+use super::exchange::{Delivery, DeliveryId, Now, Response};
 use super::outbox::{Backoff, Link, Queued, SiteCounters};
 use super::receiver::Receiver;
 use super::value::{NamedValue, Timestamp};
 use super::{
     BATCHES_PATH, DEFAULT_OUTBOX_LIMIT, JSON, MAX_ACK_BYTES, MAX_EVENTS, MAX_OUTBOX_LIMIT,
 };
-
-/// The caller's clocks at the time of a call: a monotonic instant for deadlines and the wall
-/// clock for the "last diffusion" times shown to people.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Now {
-    /// Monotonic time: deadlines and retries.
-    pub instant: Instant,
-    /// Wall clock: diffusion times in the status.
-    pub wall: SystemTime,
-}
-
-impl Now {
-    /// Both clocks.
-    pub fn new(instant: Instant, wall: SystemTime) -> Self {
-        Self { instant, wall }
-    }
-}
 
 /// How a node runs.
 #[derive(Clone, Debug)]
@@ -79,132 +63,6 @@ impl NodeConfig {
             refresh_secs: 5,
         }
     }
-}
-
-/// Names one delivery between [`Node::poll_delivery`] and [`Node::delivered`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct DeliveryId(pub u64);
-
-impl fmt::Display for DeliveryId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
-
-/// An HTTP request the caller must make: `POST` the body to the site over HTTPS.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Delivery {
-    /// Report the outcome with this id.
-    pub id: DeliveryId,
-    /// The target site.
-    pub site: Wid,
-    /// Where to connect.
-    pub address: SubjectName,
-    /// The domain's HTTPS port.
-    pub port: u16,
-    /// The TLS server name (and HTTP `Host`): the site's address.
-    pub server_name: String,
-    /// `POST`.
-    pub method: &'static str,
-    /// `/eshare/v1/batches`.
-    pub path: &'static str,
-    /// `application/json`.
-    pub content_type: &'static str,
-    /// The batch (at most [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES)).
-    pub body: Vec<u8>,
-    /// The batch's epoch.
-    pub epoch: u64,
-    /// The batch's sequence number.
-    pub seq: u64,
-}
-
-/// What the node tells its caller.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq)]
-pub enum Event {
-    /// A batch from another site was applied: its values are new.
-    BatchApplied {
-        /// The publishing site.
-        origin: Wid,
-        /// Its epoch.
-        epoch: u64,
-        /// The batch's sequence.
-        seq: u64,
-        /// The values.
-        values: Vec<NamedValue>,
-    },
-    /// A batch already applied came again (a retry whose answer was lost): ignored.
-    Duplicate {
-        /// The publishing site.
-        origin: Wid,
-        /// Its epoch.
-        epoch: u64,
-        /// The repeated sequence.
-        seq: u64,
-        /// The highest sequence applied.
-        applied: u64,
-    },
-    /// Batches are missing before this one (lost by a publisher restarted without its state,
-    /// or applied by this node before it restarted without its state). It was applied.
-    Gap {
-        /// The publishing site.
-        origin: Wid,
-        /// Its epoch.
-        epoch: u64,
-        /// The sequence that was due.
-        expected: u64,
-        /// The sequence that came.
-        got: u64,
-    },
-    /// The first batch of a new epoch of a site (it restarted), or the first batch seen.
-    NewEpoch {
-        /// The publishing site.
-        origin: Wid,
-        /// The epoch held before, if any.
-        previous: Option<u64>,
-        /// The new epoch.
-        epoch: u64,
-    },
-    /// A batch of an epoch older than the one held was refused (`409`).
-    StaleRefused {
-        /// The publishing site.
-        origin: Wid,
-        /// The batch's epoch.
-        epoch: u64,
-        /// The epoch held.
-        current: u64,
-    },
-    /// A site confirmed a batch.
-    DeliverySucceeded {
-        /// The site.
-        site: Wid,
-        /// The batch's sequence.
-        seq: u64,
-    },
-    /// A delivery failed; the batch stays first in the site's outbox until `retry_at`.
-    DeliveryFailed {
-        /// The site.
-        site: Wid,
-        /// The batch's sequence.
-        seq: u64,
-        /// Why.
-        error: String,
-        /// When it is retried.
-        retry_at: Instant,
-    },
-    /// A site holds a newer epoch of this node than the batch's (`409 stale_epoch`): the
-    /// batch can never be applied there and left the outbox. It means this node started
-    /// with an epoch that did not increase.
-    BatchDropped {
-        /// The site.
-        site: Wid,
-        /// The batch's epoch.
-        epoch: u64,
-        /// The batch's sequence.
-        seq: u64,
-        /// The site's answer.
-        reason: String,
-    },
 }
 
 /// The eShare node of one site; see the [module docs](super).
@@ -506,46 +364,6 @@ fn describe(r: &Response, body: Option<&ErrorBody>) -> String {
         None => {
             let text = String::from_utf8_lossy(&r.body[..r.body.len().min(200)]);
             format!("HTTP {}: {}", r.status, text.trim())
-        }
-    }
-}
-
-/// An HTTP request as the server side received it, for [`Node::handle_request`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Request<'a> {
-    /// The method, e.g. `POST`.
-    pub method: &'a str,
-    /// The request target, e.g. `/eshare/v1/status` (a query string is ignored).
-    pub path: &'a str,
-    /// The `Content-Type` header, if any.
-    pub content_type: Option<&'a str>,
-    /// The body (bound it by [`MAX_BODY_BYTES`](super::MAX_BODY_BYTES) while reading).
-    pub body: &'a [u8],
-    /// The site the client authenticated as with its certificate ([`Node::authorize_peer`]).
-    pub peer: Option<&'a Wid>,
-}
-
-/// An HTTP response: from [`Node::handle_request`] to send, or from a site to hand to
-/// [`Node::delivered`] (only `status` and `body` are read there).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Response {
-    /// The status code.
-    pub status: u16,
-    /// The `Content-Type` (empty: none).
-    pub content_type: String,
-    /// Other headers to send, such as `Location`, `Allow` or `Retry-After`.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    /// A response with a status and a body, no headers.
-    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Self {
-            status,
-            body: body.into(),
-            ..Self::default()
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::MAX_ERROR_BYTES;
 use super::batch::Batch;
-use super::node::DeliveryId;
+use super::exchange::DeliveryId;
 use super::value::Timestamp;
 
 /// Retry delays after failed deliveries: `initial`, doubled after each further failure, at

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::batch::Batch;
 use super::error::Error;
-use super::node::{Node, NodeConfig, Now};
+use super::exchange::Now;
+use super::node::{Node, NodeConfig};
 use super::outbox::{Queued, SiteCounters};
 use super::receiver::{OriginState, Receiver};
 use super::value::NamedValue;
