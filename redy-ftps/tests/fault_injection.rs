@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod duo;
+mod pki;
 #[path = "../../testkit/seeded.rs"]
 mod seeded;
 

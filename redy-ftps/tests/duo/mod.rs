@@ -4,10 +4,9 @@
 //! (counted over all connections).
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use redy_certs::{DeviceCa, Identity, TrustPolicy};
+use redy_certs::TrustPolicy;
 
 use crate::seeded::Rng;
 use redy_ftps::client::{self, Action, Channel, Event, FtpClient, FtpConfig, OpError, Outcome};
@@ -116,23 +115,12 @@ pub struct Duo {
     writing: Option<(String, WriteMode, Vec<u8>)>,
 }
 
-fn pki() -> &'static (DeviceCa, Identity) {
-    static PKI: OnceLock<(DeviceCa, Identity)> = OnceLock::new();
-    PKI.get_or_init(|| {
-        let now = SystemTime::now();
-        let ca = DeviceCa::generate(&"12345-67890".parse().unwrap(), now).unwrap();
-        let id = ca
-            .issue_server_certificate(&["ftp.test".parse().unwrap()], now)
-            .unwrap();
-        (ca, id)
-    })
-}
-
 impl Duo {
     /// Implicit FTPS between the two machines, user `plc`, with `fault` on the wires and
     /// `seed` for how the bytes are cut into pieces.
     pub fn new(fault: Option<Fault>, seed: u64) -> Self {
-        let (ca, identity) = pki();
+        let pki = crate::pki::pki();
+        let (ca, identity) = (&pki.ca, &pki.server);
         let now = Instant::now();
         let tls = redy_tls::ServerConfig::builder(identity.clone())
             .build()

@@ -5,31 +5,15 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use redy_certs::{DeviceCa, Identity, TrustPolicy};
+use redy_certs::TrustPolicy;
 use redy_ftps::client::{Action, Channel, Event, FtpClient, FtpConfig, Security};
 use redy_ftps::codec::command::Command;
 use redy_ftps::codec::listing::LineSplitter;
 use redy_tls::{Event as TlsEvent, ServerConfig, TlsSession};
 
-pub struct Pki {
-    pub ca: DeviceCa,
-    pub server: Identity,
-}
-
-pub fn pki() -> &'static Pki {
-    static P: OnceLock<Pki> = OnceLock::new();
-    P.get_or_init(|| {
-        let now = SystemTime::now();
-        let ca = DeviceCa::generate(&"12345-67890".parse().unwrap(), now).unwrap();
-        let server = ca
-            .issue_server_certificate(&["ftp.test".parse().unwrap()], now)
-            .unwrap();
-        Pki { ca, server }
-    })
-}
+pub use crate::pki::pki;
 
 pub const SERVER: &str = "192.0.2.21:990";
 
