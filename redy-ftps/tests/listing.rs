@@ -719,6 +719,9 @@ fn malformed_mlsd_entries_are_typed_errors() {
         ("type=file;size=1; ", "empty name"),
         ("type=file;garbage; f", "expected fact=value;... name"),
         ("no-facts-no-space", "expected fact=value;... name"),
+        // Found by fuzzing: a NUL in a symlink target could not be written back.
+        ("type=OS.unix=slink:a\0b; l", "a fact holds CR, LF or NUL"),
+        ("type=file;x\r=1; f", "a fact holds CR, LF or NUL"),
     ] {
         match parse_mlsx_line(line.as_bytes()) {
             Err(ListingError::MalformedMlsx { why: w, line: l }) => {

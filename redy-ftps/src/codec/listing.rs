@@ -701,6 +701,12 @@ pub fn parse_mlsx_line(line: &[u8]) -> Result<Entry, ListingError> {
     if name.is_empty() {
         return Err(bad("empty name"));
     }
+    // RFC 3659 7.5: fact names and values are printable; CR, LF or NUL there is a broken or
+    // hostile server, and no MLSD line could carry them back.
+    let control = |b: &[u8]| b.iter().any(|c| b"\r\n\0".contains(c));
+    if facts.iter().any(|(n, v)| control(n) || control(v)) {
+        return Err(bad("a fact holds CR, LF or NUL"));
+    }
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let facts: Vec<(String, String)> = facts.into_iter().map(|(n, v)| (text(n), text(v))).collect();
     let mut entry = Entry::from_raw_name(name.to_vec(), EntryKind::Other);
