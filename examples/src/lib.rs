@@ -6,6 +6,7 @@
 
 pub mod blocking;
 pub mod cli;
+pub mod eshare;
 pub mod ftp;
 pub mod ftp_server;
 pub mod smtp;

@@ -182,6 +182,15 @@ impl Link {
         }
     }
 
+    /// The peer's certificates, end entity first, once the handshake is done (none without
+    /// TLS, or when the peer sent none).
+    pub fn peer_certificates(&self) -> Vec<redy_certs::Certificate> {
+        match self {
+            Self::Tls(tls) => tls.peer_certificates(),
+            Self::Plain(_) => Vec::new(),
+        }
+    }
+
     /// True once the handshake completed (always, without TLS).
     pub fn is_established(&self) -> bool {
         match self {

@@ -91,6 +91,12 @@ impl Server {
         self.error.as_ref()
     }
 
+    /// The client's certificates, end entity first (mutual TLS): none before the handshake,
+    /// without TLS, or when the client sent none. The TLS configuration verified them.
+    pub fn peer_certificates(&self) -> Vec<redy_certs::Certificate> {
+        self.link.peer_certificates()
+    }
+
     /// Takes bytes from the transport; returns how many were taken.
     pub fn receive(&mut self, data: &[u8], now: Instant) -> usize {
         if self.error.is_some() {

@@ -1,0 +1,146 @@
+//! One socket under one HTTP machine: what the server connections and the delivery workers
+//! share.
+
+use std::io;
+use std::time::Instant;
+
+use redy_eshare::http::{Client, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::sleep_until;
+
+/// Bytes read from the socket at a time (one TLS record and some).
+const READ_BUFFER: usize = 18 * 1024;
+
+/// What the HTTP client and server machines have in common.
+pub(super) trait Machine {
+    fn transmit(&mut self) -> &[u8];
+    fn advance(&mut self, n: usize);
+    fn receive(&mut self, data: &[u8], now: Instant) -> usize;
+    fn receive_eof(&mut self, now: Instant);
+    fn poll_timeout(&self) -> Option<Instant>;
+    fn handle_timeout(&mut self, now: Instant);
+}
+
+macro_rules! machine {
+    ($t:ty) => {
+        impl Machine for $t {
+            fn transmit(&mut self) -> &[u8] {
+                <$t>::transmit(self)
+            }
+            fn advance(&mut self, n: usize) {
+                <$t>::advance(self, n)
+            }
+            fn receive(&mut self, data: &[u8], now: Instant) -> usize {
+                <$t>::receive(self, data, now)
+            }
+            fn receive_eof(&mut self, now: Instant) {
+                <$t>::receive_eof(self, now)
+            }
+            fn poll_timeout(&self) -> Option<Instant> {
+                <$t>::poll_timeout(self)
+            }
+            fn handle_timeout(&mut self, now: Instant) {
+                <$t>::handle_timeout(self, now)
+            }
+        }
+    };
+}
+machine!(Client);
+machine!(Server);
+
+/// A socket and its machine, with the bytes read but not yet taken.
+pub(super) struct Wire<M> {
+    pub(super) stream: TcpStream,
+    pub(super) machine: M,
+    buf: Box<[u8]>,
+    pending: (usize, usize),
+    eof: bool,
+}
+
+impl<M: Machine> Wire<M> {
+    pub(super) fn new(stream: TcpStream, machine: M) -> Self {
+        Self {
+            stream,
+            machine,
+            buf: vec![0; READ_BUFFER].into_boxed_slice(),
+            pending: (0, 0),
+            eof: false,
+        }
+    }
+
+    /// Writes everything the machine has to send.
+    pub(super) async fn flush(&mut self) -> io::Result<()> {
+        loop {
+            let out = self.machine.transmit();
+            if out.is_empty() {
+                return self.stream.flush().await;
+            }
+            let n = self.stream.write(out).await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            self.machine.advance(n);
+        }
+    }
+
+    /// Flushes, then moves the machine on by one step: bytes left from the last read, new
+    /// bytes or the end of the stream, or a timeout. The caller handles the machine's events
+    /// between turns (taking body bytes is what lets it accept more).
+    pub(super) async fn turn(&mut self) -> io::Result<()> {
+        self.flush().await?;
+        let deadline = self
+            .machine
+            .poll_timeout()
+            .map(tokio::time::Instant::from_std);
+        let (start, end) = self.pending;
+        if start < end {
+            let n = self.machine.receive(&self.buf[start..end], Instant::now());
+            self.pending = (start + n, end);
+            if n > 0 {
+                return Ok(());
+            }
+            // The machine is full and the caller has nothing to take: only a timeout moves it.
+            if let Some(t) = deadline {
+                sleep_until(t).await;
+                self.machine.handle_timeout(Instant::now());
+            }
+            return Ok(());
+        }
+        if self.eof {
+            match deadline {
+                Some(t) => sleep_until(t).await,
+                None => return Err(io::ErrorKind::UnexpectedEof.into()),
+            }
+            self.machine.handle_timeout(Instant::now());
+            return Ok(());
+        }
+        tokio::select! {
+            read = self.stream.read(&mut self.buf) => {
+                let n = read?;
+                let now = Instant::now();
+                if n == 0 {
+                    self.eof = true;
+                    self.machine.receive_eof(now);
+                } else {
+                    let taken = self.machine.receive(&self.buf[..n], now);
+                    self.pending = (taken, n);
+                }
+            }
+            () = async { if let Some(t) = deadline { sleep_until(t).await } }, if deadline.is_some() => {
+                self.machine.handle_timeout(Instant::now());
+            }
+        }
+        Ok(())
+    }
+
+    /// True when the peer has closed or sent bytes while no exchange was under way: a kept-alive
+    /// connection that should not carry the next request.
+    pub(super) fn stale(&mut self) -> bool {
+        if self.eof || self.pending.0 < self.pending.1 {
+            return true;
+        }
+        let mut probe = [0u8; 1];
+        !matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+}
