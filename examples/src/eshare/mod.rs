@@ -41,8 +41,11 @@
 //! ```
 
 mod deliver;
+mod local;
 mod serve;
 mod wire;
+
+pub use local::{LocalDomain, free_port};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
