@@ -74,6 +74,17 @@ fn demo_accepts_and_refuses_as_each_policy_says() {
         line("  3 of 3 data connections resumed"),
         "  3 of 3 data connections resumed the control connection's TLS session"
     );
+    for site in ["33333-44444", "55555-66666"] {
+        assert_eq!(
+            line(&format!("  {site} applied")),
+            format!("  {site} applied 11111-22222 seq 1: tank.level=3.25 pump.running=true")
+        );
+        let row = line(&format!("    {site} at"));
+        assert!(
+            row.contains(": 1 success(es), 0 failure(s), last diffusion 20"),
+            "{row}"
+        );
+    }
 }
 
 #[test]

@@ -5,14 +5,16 @@
 //! ```
 //! It creates `REDY-12345-67890-CA.crt` and `ServerREDY.pem` in a temporary folder, starts a
 //! redy-tls server with them on 127.0.0.1, and connects to it as a client under every trust
-//! policy, printing what was accepted or refused and why; then sends a mail with redy-smtps and
-//! moves a file through the redy FTPS server and client.
+//! policy, printing what was accepted or refused and why; then sends a mail with redy-smtps,
+//! moves a file through the redy FTPS server and client, and shares values between three eShare
+//! sites on 127.0.0.1, 127.0.0.2 and 127.0.0.3.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, SystemTime};
 use std::{fs, thread};
 
+mod eshare;
 mod ftp;
 mod smtp;
 
@@ -159,6 +161,7 @@ fn main() -> Result<()> {
     }
     smtp::run(identity.clone(), ca.certificate().clone())?;
     ftp::run(identity, ca.certificate().clone())?;
+    eshare::run()?;
 
     println!(
         "\n'DANGER: trust any server' accepts any certificate for any name: it only proves the peer holds"
