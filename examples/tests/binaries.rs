@@ -151,3 +151,109 @@ fn redy_cert_generates_reissues_shows_and_pins() {
     );
     assert!(!ok && err.contains("invalid WID"), "{err}");
 }
+
+/// A running `eshare-node` whose standard output is read line by line; killed when dropped.
+struct EshareNode {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl EshareNode {
+    fn start(args: &[&str]) -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_eshare-node"))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// Waits for a line starting with `prefix`; the lines read on the way are returned too.
+    fn expect(&self, prefix: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.starts_with(prefix) => return line,
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("no line {prefix:?}; saw {seen:#?}"),
+            }
+        }
+    }
+
+    fn say(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{line}").unwrap();
+    }
+}
+
+impl Drop for EshareNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn eshare_nodes_publish_from_the_command_line_and_standard_input() {
+    let ips: Vec<std::net::IpAddr> =
+        vec!["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()];
+    let port = redy_examples::eshare::free_port(&ips).unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_b = dir.path().join("REDY-33333-44444-CA.crt");
+    // B first, so that its generated CA exists for A's --trust-ca; B trusts any server.
+    let b = EshareNode::start(&[
+        "--wid",
+        "33333-44444",
+        "--listen",
+        &format!("127.0.0.2:{port}"),
+        "--site",
+        "11111-22222@127.0.0.1",
+        "--trust-server",
+        "--ca-out",
+        ca_b.to_str().unwrap(),
+    ]);
+    b.expect("eShare site 33333-44444 on https://127.0.0.2:");
+    let mut a = EshareNode::start(&[
+        "--wid",
+        "11111-22222",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--site",
+        "33333-44444@127.0.0.2",
+        "--trust-ca",
+        ca_b.to_str().unwrap(),
+        "--ca-out",
+        dir.path().join("REDY-11111-22222-CA.crt").to_str().unwrap(),
+        "--publish",
+        "level=3.25",
+        "--publish",
+        "run=true",
+    ]);
+    assert_eq!(a.expect("published"), "published seq 1");
+    assert_eq!(
+        b.expect("applied"),
+        "applied 11111-22222 seq 1: level=3.25 run=true"
+    );
+    assert_eq!(a.expect("delivered"), "delivered seq 1 to 33333-44444");
+    a.say("valve=open count=7");
+    assert_eq!(
+        b.expect("applied"),
+        "applied 11111-22222 seq 2: valve=open count=7"
+    );
+}
