@@ -41,6 +41,7 @@
 //! ```
 
 mod deliver;
+pub mod exchange;
 mod local;
 mod serve;
 mod wire;

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redy_certs::Wid;
-use redy_eshare::http::{Headers, Limits, Link, RequestHead, Server, ServerEvent};
-use redy_eshare::share::{self, Request, Response};
+use redy_eshare::http::{Limits, Link, Server};
+use redy_eshare::share::{self, Response};
 use redy_tls::{ServerConfig, TlsSession};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
+use super::exchange::{Exchange, Step, begin_response, request};
 use super::wire::Wire;
 use super::{MAX_CONNECTIONS, Shared, now};
 
@@ -69,48 +70,41 @@ pub(super) async fn accept(
 
 /// Serves one connection until it closes, fails or times out.
 async fn serve(mut wire: Wire<Server>, shared: Arc<Shared>, role: Role) {
-    let mut head: Option<RequestHead> = None;
-    let mut body = Vec::new();
+    let mut exchange = Exchange::new();
     // Which site the client's certificate names, looked up once after the handshake.
     let mut peer: Option<Option<Wid>> = None;
     loop {
         while let Some(event) = wire.machine.poll_event() {
-            match event {
-                ServerEvent::Request(h) => {
-                    head = Some(h);
-                    body.clear();
+            let response = match exchange.on_event(event, &mut wire.machine) {
+                Step::Nothing => continue,
+                Step::End => {
+                    // A refusal (400, 413, 431) or the close_notify is still to be sent.
+                    let _ = wire.flush().await;
+                    return;
                 }
-                ServerEvent::BodyData => {
-                    // Bounded by the limits' max_body (at most share::MAX_BODY_BYTES).
-                    let data = wire.machine.body();
-                    body.extend_from_slice(data);
-                    let n = data.len();
-                    wire.machine.consume_body(n, Instant::now());
-                }
-                ServerEvent::BodyEnd => {
-                    let Some(h) = head.take() else { continue };
+                Step::Complete(h, body) => {
                     let response = match &role {
                         Role::Node => {
                             let peer = peer.get_or_insert_with(|| {
                                 let chain = wire.machine.peer_certificates();
                                 shared.lock().authorize_peer(&chain)
                             });
-                            answer(&shared, &h, &body, peer.as_ref())
+                            let r = shared
+                                .lock()
+                                .handle_request(&request(h, body, peer.as_ref()), now());
+                            // An applied batch queued events; a full outbox may have room.
+                            shared.wake.notify_one();
+                            r
                         }
                         Role::Redirect { host, port } => {
-                            share::redirect_to_https(&request(&h, &body, None), host, *port)
+                            share::redirect_to_https(&request(h, body, None), host, *port)
                         }
                     };
-                    if respond(&mut wire, &h, response).await.is_err() {
-                        return;
-                    }
+                    (h.method == "HEAD", response)
                 }
-                ServerEvent::Closed | ServerEvent::Error(_) => {
-                    // A refusal (400, 413, 431) or the close_notify is still to be sent.
-                    let _ = wire.flush().await;
-                    return;
-                }
-                _ => {}
+            };
+            if respond(&mut wire, response.0, &response.1).await.is_err() {
+                return;
             }
         }
         if wire.turn().await.is_err() {
@@ -119,71 +113,14 @@ async fn serve(mut wire: Wire<Server>, shared: Arc<Shared>, role: Role) {
     }
 }
 
-fn request<'a>(h: &'a RequestHead, body: &'a [u8], peer: Option<&'a Wid>) -> Request<'a> {
-    Request {
-        method: &h.method,
-        path: &h.target,
-        content_type: h.headers.get_str("content-type"),
-        body,
-        peer,
-    }
-}
-
-fn answer(shared: &Shared, h: &RequestHead, body: &[u8], peer: Option<&Wid>) -> Response {
-    let response = shared.lock().handle_request(&request(h, body, peer), now());
-    // An applied batch queued events; a full outbox may have room again.
-    shared.wake.notify_one();
-    response
-}
-
 /// Sends a response; the body goes out as far as the send buffer allows, flushed in between.
-async fn respond(wire: &mut Wire<Server>, h: &RequestHead, r: Response) -> io::Result<()> {
-    let mut headers = Headers::new();
-    if !r.content_type.is_empty() {
-        headers.push("Content-Type", r.content_type.as_bytes());
-    }
-    for (name, value) in &r.headers {
-        headers.push(name, value.as_bytes());
-    }
-    headers.push("Cache-Control", b"no-store");
-    // A HEAD answer has no body; its length is left out rather than computed.
-    let body: &[u8] = match h.method.as_str() {
-        "HEAD" => b"",
-        _ => &r.body,
-    };
-    let to_io = |e| io::Error::other(e);
-    wire.machine
-        .respond(
-            r.status,
-            reason(r.status),
-            &headers,
-            Some(body.len() as u64),
-        )
-        .map_err(to_io)?;
-    let mut rest = body;
+async fn respond(wire: &mut Wire<Server>, head_only: bool, r: &Response) -> io::Result<()> {
+    let mut rest = begin_response(&mut wire.machine, head_only, r).map_err(io::Error::other)?;
     while !rest.is_empty() {
-        match wire.machine.write_body(rest).map_err(to_io)? {
+        match wire.machine.write_body(rest).map_err(io::Error::other)? {
             0 => wire.flush().await?,
             n => rest = &rest[n..],
         }
     }
     wire.flush().await
-}
-
-/// The reason phrase of the statuses the node and the redirect answer with.
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        301 => "Moved Permanently",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        409 => "Conflict",
-        413 => "Content Too Large",
-        415 => "Unsupported Media Type",
-        503 => "Service Unavailable",
-        _ => "",
-    }
 }
