@@ -119,3 +119,18 @@ write("http_head", "nginx-chunked",
 write("http_chunked", "nginx-body", bytes([7, 200]) + (
     b"1a;name=value\r\nabcdefghijklmnopqrstuvwxyz\r\n10\r\n1234567890123456\r\n0\r\n"
     b"Expires: never\r\n\r\n"))
+
+# The eShare server glue: (cut, time step, request bytes) as curl sends them on one connection.
+BATCH = (b'{"v":1,"origin":"33333-44444","epoch":7,"seq":1,"values":[{"name":"level",'
+         b'"value":{"int":42},"ts":1763805612345}]}')
+BATCH2 = BATCH.replace(b'"seq":1', b'"seq":3')
+write("eshare_serve", "curl-keep-alive", bytes([13, 1]) + (
+    b"GET /eshare/v1/status HTTP/1.1\r\nHost: 127.0.0.1:9443\r\nAccept: */*\r\n\r\n"
+    b"POST /eshare/v1/batches HTTP/1.1\r\nHost: 127.0.0.1:9443\r\n"
+    b"Content-Type: application/json\r\nContent-Length: " + str(len(BATCH)).encode() + b"\r\n\r\n"
+    + BATCH +
+    b"POST /eshare/v1/batches HTTP/1.1\r\nHost: 127.0.0.1:9443\r\n"
+    b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    + format(len(BATCH2), "x").encode() + b"\r\n" + BATCH2 + b"\r\n0\r\n\r\n"
+    b"GET /eshare/v1/values HTTP/1.1\r\nHost: 127.0.0.1:9443\r\n\r\n"
+    b"HEAD / HTTP/1.1\r\nHost: 127.0.0.1:9443\r\nConnection: close\r\n\r\n"))
