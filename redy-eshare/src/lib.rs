@@ -10,8 +10,9 @@
 //!   [`share::Node`] that the glue drives: it hands out HTTP requests to make and answers the
 //!   requests received, without sockets, threads or clocks of its own.
 //!
-//! eShare does not depend on the HTTP machines: the glue (the `eshare-node` example, to come)
-//! joins them.
+//! eShare does not depend on the HTTP machines: the glue joins them — `redy_examples::eshare`
+//! on tokio (the `eshare-node` binary), whose per-connection request handling
+//! (`redy_examples::eshare::exchange`) shows the few calls a driver for another runtime makes.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
