@@ -46,61 +46,7 @@ fn iteration(seed: u64) -> Result<&'static str, String> {
             _ => FaultKind::Stall,
         },
     };
-    let mut duo = Duo::new(Some(fault), seed);
-    let ready = duo.client.noop(duo.now).unwrap();
-    if !duo.run_until_done(ready, PATIENCE) {
-        return Err(format!("{fault:?}: the login neither ended nor failed"));
-    }
-    if !matches!(duo.outcomes.get(&ready), Some(Ok(_))) {
-        return Ok("failed before the transfer, and said so");
-    }
-    let id = if upload {
-        let id = duo.client.store("f.bin", 0, duo.now).unwrap();
-        duo.uploads.insert(id, body.clone());
-        id
-    } else {
-        duo.files.insert("/f.bin".into(), body.clone());
-        duo.client.retrieve("f.bin", 0, duo.now).unwrap()
-    };
-    if !duo.run_until_done(id, PATIENCE) {
-        return Err(format!(
-            "{fault:?}: the {} neither ended nor failed",
-            if upload { "upload" } else { "download" }
-        ));
-    }
-    match (duo.outcomes.get(&id), upload) {
-        (Some(Ok(Outcome::Transferred { bytes, .. })), true) => {
-            let stored = duo.files.get("/f.bin");
-            if *bytes != size as u64 || stored != Some(&body) {
-                return Err(format!(
-                    "{fault:?}: upload reported done ({bytes} bytes) but the server holds {:?} of {size}",
-                    stored.map(Vec::len)
-                ));
-            }
-            Ok("transferred intact")
-        }
-        (Some(Ok(Outcome::Transferred { bytes, .. })), false) => {
-            let got = duo.downloads.get(&id).map_or(&[][..], Vec::as_slice);
-            if got != body || *bytes != size as u64 {
-                return Err(format!(
-                    "{fault:?}: download reported done ({bytes} bytes) with {} of {size} bytes, {}",
-                    got.len(),
-                    if got.len() == size {
-                        "altered"
-                    } else {
-                        "missing some"
-                    }
-                ));
-            }
-            Ok("transferred intact")
-        }
-        (Some(Ok(other)), _) => Err(format!("{fault:?}: unexpected outcome {other:?}")),
-        (Some(Err(_)), _) => Ok("failed, and said so"),
-        (None, _) => match duo.client_error {
-            Some(_) => Ok("session failed, and said so"),
-            None => Err(format!("{fault:?}: no outcome")),
-        },
-    }
+    duo::transfer_with_fault(&body, upload, fault, seed, PATIENCE)
 }
 
 #[test]

@@ -586,3 +586,77 @@ fn flip(d: Dir) -> Dir {
 fn keep<E>(slot: &mut Option<E>, error: E) {
     slot.get_or_insert(error);
 }
+
+/// One session with one upload (`upload`) or download of `body` and `fault` on the wires: what
+/// happened when it ended intact or in a reported error, or why it broke the promise (success
+/// with wrong or missing bytes, or no outcome within `patience` of virtual time). The fault
+/// injection test draws these at random; the `ftp_tls` fuzz target lets the fuzzer choose.
+pub fn transfer_with_fault(
+    body: &[u8],
+    upload: bool,
+    fault: Fault,
+    seed: u64,
+    patience: Duration,
+) -> Result<&'static str, String> {
+    let size = body.len();
+    let mut duo = Duo::new(Some(fault), seed);
+    let Ok(ready) = duo.client.noop(duo.now) else {
+        return Err("NOOP refused before any fault".into());
+    };
+    if !duo.run_until_done(ready, patience) {
+        return Err(format!("{fault:?}: the login neither ended nor failed"));
+    }
+    if !matches!(duo.outcomes.get(&ready), Some(Ok(_))) {
+        return Ok("failed before the transfer, and said so");
+    }
+    let started = if upload {
+        duo.client.store("f.bin", 0, duo.now).inspect(|id| {
+            duo.uploads.insert(*id, body.to_vec());
+        })
+    } else {
+        duo.files.insert("/f.bin".into(), body.to_vec());
+        duo.client.retrieve("f.bin", 0, duo.now)
+    };
+    let Ok(id) = started else {
+        return Ok("the transfer was refused after a fault, and said so");
+    };
+    if !duo.run_until_done(id, patience) {
+        return Err(format!(
+            "{fault:?}: the {} neither ended nor failed",
+            if upload { "upload" } else { "download" }
+        ));
+    }
+    match (duo.outcomes.get(&id), upload) {
+        (Some(Ok(Outcome::Transferred { bytes, .. })), true) => {
+            let stored = duo.files.get("/f.bin");
+            if *bytes != size as u64 || stored.map(Vec::as_slice) != Some(body) {
+                return Err(format!(
+                    "{fault:?}: upload reported done ({bytes} bytes) but the server holds {:?} of {size}",
+                    stored.map(Vec::len)
+                ));
+            }
+            Ok("transferred intact")
+        }
+        (Some(Ok(Outcome::Transferred { bytes, .. })), false) => {
+            let got = duo.downloads.get(&id).map_or(&[][..], Vec::as_slice);
+            if got != body || *bytes != size as u64 {
+                return Err(format!(
+                    "{fault:?}: download reported done ({bytes} bytes) with {} of {size} bytes, {}",
+                    got.len(),
+                    if got.len() == size {
+                        "altered"
+                    } else {
+                        "missing some"
+                    }
+                ));
+            }
+            Ok("transferred intact")
+        }
+        (Some(Ok(other)), _) => Err(format!("{fault:?}: unexpected outcome {other:?}")),
+        (Some(Err(_)), _) => Ok("failed, and said so"),
+        (None, _) => match duo.client_error {
+            Some(_) => Ok("session failed, and said so"),
+            None => Err(format!("{fault:?}: no outcome")),
+        },
+    }
+}
