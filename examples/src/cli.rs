@@ -1,8 +1,12 @@
-//! What the example binaries' command lines share: trust flags and URL pieces.
+//! What the example binaries' command lines share: trust flags, server identities and URL
+//! pieces.
 
-use std::fs;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+use std::{env, fs};
 
-use redy_certs::{SpkiPin, TrustPolicy};
+use redy_certs::{DeviceCa, Identity, SpkiPin, TrustPolicy, Wid};
 use redy_tls::TlsVersion;
 
 /// Parses a trust or TLS flag the binaries share (`--ca FILE`, `--pin sha256//…`,
@@ -44,6 +48,42 @@ pub fn trust_flag(
         _ => return None,
     };
     Some(result)
+}
+
+/// A server's identity: the PEM `cert` (chain, and key unless `key` is given), or without one a
+/// device CA generated for `wid` and a server certificate for `ip` and `localhost`, the CA
+/// written to `ca_out` (default `REDY-<WID>-CA.crt` in the temporary directory) and its path
+/// told on standard error.
+pub fn server_identity(
+    program: &str,
+    cert: Option<&Path>,
+    key: Option<&Path>,
+    wid: &Wid,
+    ip: IpAddr,
+    ca_out: Option<PathBuf>,
+) -> Result<Identity, Box<dyn std::error::Error>> {
+    if let Some(cert) = cert {
+        let mut pem = fs::read(cert).map_err(|e| format!("{}: {e}", cert.display()))?;
+        if let Some(key) = key {
+            pem.extend(fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?);
+        }
+        return Ok(Identity::from_pem(&pem)?);
+    }
+    let now = SystemTime::now();
+    let ca = DeviceCa::generate(wid, now)?;
+    let ip = match ip {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    let identity =
+        ca.issue_server_certificate(&[ip.to_string().parse()?, "localhost".parse()?], now)?;
+    let ca_path = ca_out.unwrap_or_else(|| env::temp_dir().join(ca.file_name()));
+    fs::write(&ca_path, ca.certificate().to_pem())?;
+    eprintln!(
+        "{program}: no --cert: generated a device certificate for {ip}, localhost; clients trust the CA written to {}",
+        ca_path.display()
+    );
+    Ok(identity)
 }
 
 /// A URL's `user[:password]@host[:port]` part: (user, password, host, port), percent-decoded,

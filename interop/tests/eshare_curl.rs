@@ -60,6 +60,11 @@ fn serve(dir: &Path, mtls: bool) -> Served {
     }
 }
 
+/// Argument groups joined.
+fn args<'a>(parts: &[&[&'a str]]) -> Vec<&'a str> {
+    parts.concat()
+}
+
 /// Runs curl; returns (exit success, stdout, stderr).
 fn curl(args: &[&str]) -> (bool, String, String) {
     let out = run_with_timeout(
@@ -99,72 +104,50 @@ fn curl_talks_to_the_eshare_server_over_tls_1_2_and_1_3() {
     if !require("curl") {
         return;
     }
-    for (version, flags) in [
-        ("1.2", ["--tlsv1.2", "--tls-max", "1.2"]),
-        ("1.3", ["--tlsv1.3", "--tls-max", "1.3"]),
-    ] {
+    for (version, max) in [("1.2", "--tlsv1.2"), ("1.3", "--tlsv1.3")] {
         let dir = work_dir("eshare-curl");
         let s = serve(dir.path(), false);
         let base = format!("https://127.0.0.1:{}", s.addr.port());
         let ca = s.ca.to_str().unwrap();
-        let body = dir.path().join("batch.json");
-        fs::write(&body, batch(1, 42)).unwrap();
-        let upload = format!("@{}", body.display());
-
-        // Four requests on one connection: the status JSON, a Content-Length POST, a chunked
-        // POST (the next sequence), the values. `%{num_connects}` is 0 on a reused connection.
-        fs::write(dir.path().join("batch2.json"), batch(2, 43)).unwrap();
-        let upload2 = format!("@{}", dir.path().join("batch2.json").display());
+        let tls = [max, "--tls-max", version, "--cacert", ca];
+        let json = ["-H", "Content-Type: application/json"];
+        let (batch1, batch2) = (
+            dir.path().join("batch.json"),
+            dir.path().join("batch2.json"),
+        );
+        fs::write(&batch1, batch(1, 42)).unwrap();
+        fs::write(&batch2, batch(2, 43)).unwrap();
+        let upload = format!("@{}", batch1.display());
+        let upload2 = format!("@{}", batch2.display());
         let status_url = format!("{base}/eshare/v1/status");
         let batches_url = format!("{base}/eshare/v1/batches");
         let values_url = format!("{base}/eshare/v1/values");
-        let (ok, out, err) = curl(&[
-            flags[0],
-            flags[1],
-            flags[2],
-            "--cacert",
-            ca,
-            "-w",
-            "|%{http_code} %{num_connects} %{ssl_verify_result} %{http_version}\n",
-            &status_url,
-            "--next",
-            flags[0],
-            flags[1],
-            flags[2],
-            "--cacert",
-            ca,
-            "-H",
-            "Content-Type: application/json",
-            "--data-binary",
-            &upload,
-            "-w",
-            "|%{http_code} %{num_connects}\n",
-            &batches_url,
-            "--next",
-            flags[0],
-            flags[1],
-            flags[2],
-            "--cacert",
-            ca,
-            "-H",
-            "Content-Type: application/json",
-            "-H",
-            "Transfer-Encoding: chunked",
-            "--data-binary",
-            &upload2,
-            "-w",
-            "|%{http_code} %{num_connects}\n",
-            &batches_url,
-            "--next",
-            flags[0],
-            flags[1],
-            flags[2],
-            "--cacert",
-            ca,
-            "-w",
-            "|%{http_code} %{num_connects}\n",
-            &values_url,
-        ]);
+        let code = "|%{http_code} %{num_connects}\n";
+
+        // Four requests on one connection: the status JSON, a Content-Length POST, a chunked
+        // POST (the next sequence), the values. `%{num_connects}` is 0 on a reused connection.
+        let next = ["--next"];
+        let chunked = ["-H", "Transfer-Encoding: chunked"];
+        let (ok, out, err) = curl(&args(&[
+            &tls,
+            &[
+                "-w",
+                "|%{http_code} %{num_connects} %{ssl_verify_result} %{http_version}\n",
+            ],
+            &[&status_url],
+            &next,
+            &tls,
+            &json,
+            &["--data-binary", &upload, "-w", code, &batches_url],
+            &next,
+            &tls,
+            &json,
+            &chunked,
+            &["--data-binary", &upload2, "-w", code, &batches_url],
+            &next,
+            &tls,
+            &["-w", code, &values_url],
+        ]));
         assert!(ok, "TLS {version}: curl failed: {err}");
         let answers: Vec<(&str, &str)> = out.lines().filter_map(|l| l.rsplit_once('|')).collect();
         assert_eq!(answers.len(), 4, "TLS {version}: {out}");
@@ -197,32 +180,17 @@ fn curl_talks_to_the_eshare_server_over_tls_1_2_and_1_3() {
         assert_eq!(applied(&s.node), 2, "TLS {version}: both batches applied");
 
         // The same batch again is acknowledged and not applied twice.
-        let (ok, out, err) = curl(&[
-            flags[0],
-            flags[1],
-            flags[2],
-            "--cacert",
-            ca,
-            "-H",
-            "Content-Type: application/json",
-            "--data-binary",
-            &upload,
-            &batches_url,
-        ]);
+        let (ok, out, err) = curl(&args(&[
+            &tls,
+            &json,
+            &["--data-binary", &upload, &batches_url],
+        ]));
         assert!(ok, "{err}");
         assert_eq!(out, r#"{"epoch":7,"applied":2}"#);
         assert_eq!(applied(&s.node), 2);
 
         // The status page: HTML with the domain's table, refreshing itself.
-        let (ok, out, err) = curl(&[
-            flags[0],
-            flags[1],
-            flags[2],
-            "--cacert",
-            ca,
-            "-i",
-            &format!("{base}/"),
-        ]);
+        let (ok, out, err) = curl(&args(&[&tls, &["-i", &format!("{base}/")]]));
         assert!(ok, "{err}");
         let lower = out.to_ascii_lowercase();
         assert!(lower.contains("content-type: text/html"), "{out}");
@@ -231,17 +199,9 @@ fn curl_talks_to_the_eshare_server_over_tls_1_2_and_1_3() {
             assert!(out.contains(needle), "status page without {needle}:\n{out}");
         }
 
-        // An unknown path and a wrong method are typed JSON errors.
-        let (_, out, _) = curl(&[
-            flags[0],
-            flags[1],
-            flags[2],
-            "--cacert",
-            ca,
-            "-w",
-            "|%{http_code}",
-            &format!("{base}/nowhere"),
-        ]);
+        // An unknown path is a typed JSON error.
+        let nowhere = format!("{base}/nowhere");
+        let (_, out, _) = curl(&args(&[&tls, &["-w", "|%{http_code}", &nowhere]]));
         assert!(
             out.ends_with("|404") && out.contains(r#""error":"not_found""#),
             "{out}"

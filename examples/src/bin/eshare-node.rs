@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::time::SystemTime;
 use std::{env, fs};
 
-use redy_certs::{DeviceCa, Identity, SubjectName, TrustPolicy, Wid};
+use redy_certs::{SubjectName, TrustPolicy, Wid};
 use redy_eshare::share::{Domain, Event, NamedValue, NodeConfig, Site, Timestamp, Value};
 use redy_examples::eshare::{NodeOptions, RunningNode};
 use redy_tls::TlsVersion;
@@ -125,31 +125,6 @@ fn parse_values(line: &str) -> Result<Vec<NamedValue>> {
         .collect()
 }
 
-fn identity(args: &Args, wid: &Wid, listen: SocketAddr) -> Result<Identity> {
-    if let Some(cert) = &args.cert {
-        let mut pem = fs::read(cert).map_err(|e| format!("{}: {e}", cert.display()))?;
-        if let Some(key) = &args.key {
-            pem.extend(fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?);
-        }
-        return Ok(Identity::from_pem(&pem)?);
-    }
-    let now = SystemTime::now();
-    let ca = DeviceCa::generate(wid, now)?;
-    let names: Vec<SubjectName> = vec![listen.ip().to_string().parse()?, "localhost".parse()?];
-    let identity = ca.issue_server_certificate(&names, now)?;
-    let ca_path = args
-        .ca_out
-        .clone()
-        .unwrap_or_else(|| env::temp_dir().join(ca.file_name()));
-    fs::write(&ca_path, ca.certificate().to_pem())?;
-    eprintln!(
-        "eshare-node: no --cert: generated a device certificate for {}; other sites trust the CA written to {}",
-        listen.ip(),
-        ca_path.display()
-    );
-    Ok(identity)
-}
-
 fn print(event: &Event) {
     match event {
         Event::BatchApplied {
@@ -180,7 +155,14 @@ async fn run() -> Result<()> {
         .trust
         .clone()
         .ok_or("choose how other sites are trusted: --trust-ca FILE or --trust-server")?;
-    let identity = identity(&args, &wid, listen)?;
+    let identity = redy_examples::cli::server_identity(
+        "eshare-node",
+        args.cert.as_deref(),
+        args.key.as_deref(),
+        &wid,
+        listen.ip(),
+        args.ca_out.clone(),
+    )?;
     let port = listen.port();
     let mut own = Site::new(wid.clone(), listen.ip().to_string().parse()?, port)
         .software(concat!("redy ", env!("CARGO_PKG_VERSION")));

@@ -14,13 +14,11 @@
 //! Each command and transfer is logged to standard error.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::SystemTime;
 use std::{env, fs};
 
-use redy_certs::{DeviceCa, Identity, SubjectName};
 use redy_examples::ftp_server::{FtpsServer, ServerOptions};
 use redy_ftps::server::{FtpServerConfig, Security};
 use redy_tls::TlsVersion;
@@ -119,40 +117,6 @@ fn parse_users(text: &str) -> Result<HashMap<String, String>> {
         .collect()
 }
 
-fn identity(args: &Args, listen: SocketAddr) -> Result<Identity> {
-    if let Some(cert) = &args.cert {
-        let mut pem = fs::read(cert).map_err(|e| format!("{}: {e}", cert.display()))?;
-        if let Some(key) = &args.key {
-            pem.extend(fs::read(key).map_err(|e| format!("{}: {e}", key.display()))?);
-        }
-        return Ok(Identity::from_pem(&pem)?);
-    }
-    let now = SystemTime::now();
-    let ca = DeviceCa::generate(&"12345-67890".parse()?, now)?;
-    let mut names: Vec<SubjectName> = vec!["localhost".parse()?];
-    let ip = match listen.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
-        ip => ip,
-    };
-    names.insert(0, ip.to_string().parse()?);
-    let identity = ca.issue_server_certificate(&names, now)?;
-    let ca_path = args
-        .ca_out
-        .clone()
-        .unwrap_or_else(|| env::temp_dir().join(ca.file_name()));
-    fs::write(&ca_path, ca.certificate().to_pem())?;
-    eprintln!(
-        "no --cert: generated a device certificate for {}; clients trust the CA written to {}",
-        names
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-        ca_path.display()
-    );
-    Ok(identity)
-}
-
 fn run() -> Result<()> {
     let args = parse_args()?;
     let root = args.root.clone().ok_or(USAGE)?;
@@ -171,7 +135,15 @@ fn run() -> Result<()> {
         let text = fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
         known.extend(parse_users(&text)?);
     }
-    let mut builder = redy_tls::ServerConfig::builder(identity(&args, listen)?);
+    let identity = redy_examples::cli::server_identity(
+        "ftps-server",
+        args.cert.as_deref(),
+        args.key.as_deref(),
+        &"12345-67890".parse()?,
+        listen.ip(),
+        args.ca_out.clone(),
+    )?;
+    let mut builder = redy_tls::ServerConfig::builder(identity);
     if let Some(max) = args.tls_max {
         builder = builder.versions(TlsVersion::Tls12, max);
     }
