@@ -5,11 +5,12 @@ use std::io;
 use std::time::Instant;
 
 use redy_eshare::http::{Client, Server};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::sleep_until;
 
-/// Bytes read from the socket at a time (one TLS record and some).
+/// Bytes read from the socket at a time (one TLS record and some). The buffer lives on the stack
+/// only while a read is handled, so an idle connection holds none.
 const READ_BUFFER: usize = 18 * 1024;
 
 /// What the HTTP client and server machines have in common.
@@ -53,8 +54,8 @@ machine!(Server);
 pub(super) struct Wire<M> {
     pub(super) stream: TcpStream,
     pub(super) machine: M,
-    buf: Box<[u8]>,
-    pending: (usize, usize),
+    /// Read but not taken yet (the machine's input was full); empty and unallocated mostly.
+    pending: Vec<u8>,
     eof: bool,
 }
 
@@ -63,8 +64,7 @@ impl<M: Machine> Wire<M> {
         Self {
             stream,
             machine,
-            buf: vec![0; READ_BUFFER].into_boxed_slice(),
-            pending: (0, 0),
+            pending: Vec::new(),
             eof: false,
         }
     }
@@ -93,10 +93,12 @@ impl<M: Machine> Wire<M> {
             .machine
             .poll_timeout()
             .map(tokio::time::Instant::from_std);
-        let (start, end) = self.pending;
-        if start < end {
-            let n = self.machine.receive(&self.buf[start..end], Instant::now());
-            self.pending = (start + n, end);
+        if !self.pending.is_empty() {
+            let n = self.machine.receive(&self.pending, Instant::now());
+            self.pending.drain(..n);
+            if self.pending.is_empty() {
+                self.pending = Vec::new();
+            }
             if n > 0 {
                 return Ok(());
             }
@@ -116,15 +118,21 @@ impl<M: Machine> Wire<M> {
             return Ok(());
         }
         tokio::select! {
-            read = self.stream.read(&mut self.buf) => {
-                let n = read?;
+            ready = self.stream.readable() => {
+                ready?;
+                let mut buf = [0u8; READ_BUFFER];
+                let n = match self.stream.try_read(&mut buf) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                    Err(e) => return Err(e),
+                };
                 let now = Instant::now();
                 if n == 0 {
                     self.eof = true;
                     self.machine.receive_eof(now);
                 } else {
-                    let taken = self.machine.receive(&self.buf[..n], now);
-                    self.pending = (taken, n);
+                    let taken = self.machine.receive(&buf[..n], now);
+                    self.pending.extend_from_slice(&buf[taken..n]);
                 }
             }
             () = async { if let Some(t) = deadline { sleep_until(t).await } }, if deadline.is_some() => {
@@ -137,7 +145,7 @@ impl<M: Machine> Wire<M> {
     /// True when the peer has closed or sent bytes while no exchange was under way: a kept-alive
     /// connection that should not carry the next request.
     pub(super) fn stale(&mut self) -> bool {
-        if self.eof || self.pending.0 < self.pending.1 {
+        if self.eof || !self.pending.is_empty() {
             return true;
         }
         let mut probe = [0u8; 1];
