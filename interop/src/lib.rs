@@ -37,6 +37,7 @@ use redy_examples::blocking::TlsStream;
 use redy_tls::{ServerConfig, TlsSession};
 use tempfile::TempDir;
 
+pub mod eshare;
 pub mod ftp;
 pub mod http;
 pub mod smtp;

@@ -4,61 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 use std::fs;
-use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use redy_certs::Wid;
-use redy_examples::eshare::{LocalDomain, RunningNode, free_port};
+use redy_examples::eshare::RunningNode;
+use redy_interop::eshare::{A, B, EshareSite};
 use redy_interop::{require, run_with_timeout, work_dir};
-
-const A: &str = "11111-22222";
-const B: &str = "33333-44444";
-
-/// Site A serving on 127.0.0.1 (B, on 127.0.0.2, is not running), with the files curl needs.
-struct Served {
-    node: RunningNode,
-    // Keeps the node's tasks running; dropped after the node.
-    _runtime: tokio::runtime::Runtime,
-    addr: SocketAddr,
-    redirect: SocketAddr,
-    /// A's CA, for `--cacert`.
-    ca: PathBuf,
-    /// B's certificate chain and key, for `--cert` (mutual TLS as site B).
-    b_pem: PathBuf,
-}
-
-fn serve(dir: &Path, mtls: bool) -> Served {
-    let ips: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap()];
-    let port = free_port(&ips).unwrap();
-    let local = LocalDomain::generate(&[(A, ips[0]), (B, ips[1])], port).unwrap();
-    let mut options = local.options(0, 1, mtls).unwrap();
-    options.redirect_from = Some("127.0.0.1:0".parse().unwrap());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (node, events) = runtime.block_on(RunningNode::start(options)).unwrap();
-    drop(events);
-    let ca = dir.join("REDY-11111-22222-CA.crt");
-    let ca_pem = match &local.domain.sites()[0].trust {
-        redy_certs::TrustPolicy::CaCertificates(cas) => cas[0].to_pem(),
-        other => panic!("{other}"),
-    };
-    fs::write(&ca, ca_pem).unwrap();
-    let b_pem = dir.join("ServerREDY-B.pem");
-    fs::write(&b_pem, local.sites[1].2.to_pem()).unwrap();
-    Served {
-        addr: node.local_addr(),
-        redirect: node.redirect_addr().unwrap(),
-        node,
-        _runtime: runtime,
-        ca,
-        b_pem,
-    }
-}
 
 /// Argument groups joined.
 fn args<'a>(parts: &[&[&'a str]]) -> Vec<&'a str> {
@@ -106,7 +58,7 @@ fn curl_talks_to_the_eshare_server_over_tls_1_2_and_1_3() {
     }
     for (version, max) in [("1.2", "--tlsv1.2"), ("1.3", "--tlsv1.3")] {
         let dir = work_dir("eshare-curl");
-        let s = serve(dir.path(), false);
+        let s = EshareSite::start(dir.path(), false).unwrap();
         let base = format!("https://127.0.0.1:{}", s.addr.port());
         let ca = s.ca.to_str().unwrap();
         let tls = [max, "--tls-max", version, "--cacert", ca];
@@ -215,7 +167,7 @@ fn mutual_tls_refuses_anonymous_batches_and_accepts_the_site_certificate() {
         return;
     }
     let dir = work_dir("eshare-mtls");
-    let s = serve(dir.path(), true);
+    let s = EshareSite::start(dir.path(), true).unwrap();
     let url = format!("https://127.0.0.1:{}/eshare/v1/batches", s.addr.port());
     let ca = s.ca.to_str().unwrap();
     let body = batch(1, 5);
@@ -261,7 +213,7 @@ fn the_plain_http_listener_only_redirects() {
         return;
     }
     let dir = work_dir("eshare-redirect");
-    let s = serve(dir.path(), false);
+    let s = EshareSite::start(dir.path(), false).unwrap();
     let url = format!(
         "http://127.0.0.1:{}/eshare/v1/status?x=1",
         s.redirect.port()
