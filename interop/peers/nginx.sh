@@ -77,11 +77,12 @@ pid "$workdir/nginx.pid";
 error_log "$workdir/error.log" info;
 
 events {
-    worker_connections 64;
+    worker_connections ${NGINX_WORKER_CONNECTIONS:-64};
 }
+worker_rlimit_nofile $(( ${NGINX_WORKER_CONNECTIONS:-64} * 2 + 64 ));
 
 http {
-    access_log "$workdir/access.log";
+    access_log ${NGINX_ACCESS_LOG:-"$workdir/access.log"};
     client_body_temp_path "$workdir/tmp/body";
     proxy_temp_path "$workdir/tmp/proxy";
     fastcgi_temp_path "$workdir/tmp/fastcgi";

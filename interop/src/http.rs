@@ -22,6 +22,19 @@ pub struct Nginx {
 impl Nginx {
     /// Starts nginx; with `big`, its `GET /big` serves that many pseudo-random bytes, returned.
     pub fn start(big: Option<usize>) -> io::Result<(Self, Vec<u8>)> {
+        Self::start_with(big, None)
+    }
+
+    /// Starts nginx for a load test: `connections` per worker, no access log, pinned to CPU
+    /// `cpu` (with `taskset`) when given.
+    pub fn start_for_load(connections: u32, cpu: Option<u32>) -> io::Result<Self> {
+        Self::start_with(None, Some((connections, cpu))).map(|(nginx, _)| nginx)
+    }
+
+    fn start_with(
+        big: Option<usize>,
+        load: Option<(u32, Option<u32>)>,
+    ) -> io::Result<(Self, Vec<u8>)> {
         let dir = work_dir("nginx");
         let pki = DevicePki::new(dir.path());
         let content = big
@@ -29,6 +42,20 @@ impl Nginx {
             .unwrap_or_default();
         let port = free_port();
         let mut cmd = peer_script("nginx.sh");
+        if let Some((connections, cpu)) = load {
+            cmd.env("NGINX_WORKER_CONNECTIONS", connections.to_string())
+                .env("NGINX_ACCESS_LOG", "off");
+            if let Some(cpu) = cpu {
+                let script = cmd.get_args().map(ToOwned::to_owned).collect::<Vec<_>>();
+                let mut pinned = std::process::Command::new("taskset");
+                pinned
+                    .args(["-c", &cpu.to_string()])
+                    .arg(cmd.get_program())
+                    .args(script)
+                    .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
+                cmd = pinned;
+            }
+        }
         cmd.arg("run")
             .arg(dir.path())
             .arg(port.to_string())
@@ -54,6 +81,11 @@ impl Nginx {
     /// Its port on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Its process id (the one worker: nginx runs without a master process).
+    pub fn pid(&self) -> u32 {
+        self.peer.pid()
     }
 
     /// The PKI its certificate comes from.

@@ -183,7 +183,7 @@ async fn run() -> Result<()> {
     if let Some(max) = args.tls_max {
         options.tls_versions.1 = max;
     }
-    let (node, mut events) = RunningNode::start(options).await?;
+    let (node, events) = RunningNode::start(options).await?;
     println!("eShare site {wid} on https://{}/", node.local_addr());
     if let Some(addr) = node.redirect_addr() {
         println!("redirecting http://{addr}/ to https");
@@ -194,11 +194,12 @@ async fn run() -> Result<()> {
     }
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
+    // Quiet: the events are not taken at all (the node does not wait for a reader).
+    let mut events = (!args.quiet).then_some(events);
     loop {
         tokio::select! {
-            event = events.recv() => match event {
-                Some(e) if !args.quiet => print(&e),
-                Some(_) => {}
+            event = async { events.as_mut()?.recv().await }, if events.is_some() => match event {
+                Some(e) => print(&e),
                 None => return Ok(()),
             },
             line = stdin.next_line(), if stdin_open => match line {
@@ -210,6 +211,7 @@ async fn run() -> Result<()> {
                 },
                 _ => stdin_open = false,
             },
+            else => std::future::pending::<()>().await,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! connection and reports each outcome to the node.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use redy_certs::Wid;
@@ -57,7 +58,9 @@ pub(super) async fn dispatch(
         let more = batch.len() == EVENT_BATCH;
         for event in batch {
             // A dropped receiver means the caller ignores events.
-            let _ = events.send(event).await;
+            if events.send(event).await.is_err() {
+                shared.events_wanted.store(false, Ordering::Relaxed);
+            }
         }
         if more {
             continue;

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use redy_certs::Wid;
+use redy_eshare::http::server::BODY_SLICE;
 use redy_eshare::http::{Headers, HttpError, RequestHead, Server, ServerEvent};
 use redy_eshare::share::{Request, Response};
 
@@ -74,7 +75,8 @@ pub fn request<'a>(h: &'a RequestHead, body: &'a [u8], peer: Option<&'a Wid>) ->
 }
 
 /// Starts the answer `r` on `server` and returns the body still to write with `write_body`:
-/// none for a `HEAD` request (`head_only`), whose length is left out rather than computed.
+/// none when it went out whole with the head (up to `BODY_SLICE` bytes, one TLS record), or
+/// for a `HEAD` request (`head_only`), whose length is left out rather than computed.
 pub fn begin_response<'r>(
     server: &mut Server,
     head_only: bool,
@@ -92,12 +94,12 @@ pub fn begin_response<'r>(
         true => b"",
         false => &r.body,
     };
-    server.respond(
-        r.status,
-        reason(r.status),
-        &headers,
-        Some(body.len() as u64),
-    )?;
+    let reason = reason(r.status);
+    if body.len() <= BODY_SLICE {
+        server.respond_with_body(r.status, reason, &headers, body)?;
+        return Ok(b"");
+    }
+    server.respond(r.status, reason, &headers, Some(body.len() as u64))?;
     Ok(body)
 }
 

@@ -49,6 +49,7 @@ mod wire;
 pub use local::{LocalDomain, free_port};
 
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
@@ -127,6 +128,9 @@ struct Shared {
     node: Mutex<Node>,
     /// Wakes the dispatcher after a change of the node's state.
     wake: Notify,
+    /// False once the caller dropped the events receiver: connection tasks then discard the
+    /// node's events themselves instead of waking the dispatcher for each request.
+    events_wanted: AtomicBool,
 }
 
 impl Shared {
@@ -188,6 +192,7 @@ impl RunningNode {
         let shared = Arc::new(Shared {
             node: Mutex::new(node),
             wake: Notify::new(),
+            events_wanted: AtomicBool::new(true),
         });
 
         let bind = |addr| async move {

@@ -3,6 +3,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use redy_certs::Wid;
@@ -89,11 +90,17 @@ async fn serve(mut wire: Wire<Server>, shared: Arc<Shared>, role: Role) {
                                 let chain = wire.machine.peer_certificates();
                                 shared.lock().authorize_peer(&chain)
                             });
-                            let r = shared
-                                .lock()
-                                .handle_request(&request(h, body, peer.as_ref()), now());
-                            // An applied batch queued events; a full outbox may have room.
-                            shared.wake.notify_one();
+                            let mut node = shared.lock();
+                            let r = node.handle_request(&request(h, body, peer.as_ref()), now());
+                            // A batch queued events: the dispatcher hands them to the caller,
+                            // unless nobody reads them.
+                            match shared.events_wanted.load(Ordering::Relaxed) {
+                                true => {
+                                    drop(node);
+                                    shared.wake.notify_one();
+                                }
+                                false => while node.poll_event().is_some() {},
+                            }
                             r
                         }
                         Role::Redirect { host, port } => {

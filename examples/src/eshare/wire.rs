@@ -1,17 +1,25 @@
 //! One socket under one HTTP machine: what the server connections and the delivery workers
 //! share.
 
+use std::cell::RefCell;
 use std::io;
-use std::time::Instant;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
 
 use redy_eshare::http::{Client, Server};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::time::sleep_until;
+use tokio::time::Sleep;
 
-/// Bytes read from the socket at a time (one TLS record and some). The buffer lives on the stack
-/// only while a read is handled, so an idle connection holds none.
+/// Bytes read from the socket at a time (one TLS record and some).
 const READ_BUFFER: usize = 18 * 1024;
+
+thread_local! {
+    /// The read buffer of every connection a runtime thread serves: a read is handled without
+    /// an await between the socket and the machine, so one buffer a thread is enough, and an
+    /// idle connection holds none.
+    static READ: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_BUFFER].into_boxed_slice());
+}
 
 /// What the HTTP client and server machines have in common.
 pub(super) trait Machine {
@@ -57,6 +65,8 @@ pub(super) struct Wire<M> {
     /// Read but not taken yet (the machine's input was full); empty and unallocated mostly.
     pending: Vec<u8>,
     eof: bool,
+    /// The machine's next deadline, kept registered between turns rather than made anew.
+    timer: Pin<Box<Sleep>>,
 }
 
 impl<M: Machine> Wire<M> {
@@ -66,7 +76,15 @@ impl<M: Machine> Wire<M> {
             machine,
             pending: Vec::new(),
             eof: false,
+            timer: Box::pin(tokio::time::sleep(Duration::from_secs(3600))),
         }
+    }
+
+    /// Sleeps until `deadline`, then fires the machine's timeouts.
+    async fn expire(&mut self, deadline: tokio::time::Instant) {
+        self.timer.as_mut().reset(deadline);
+        self.timer.as_mut().await;
+        self.machine.handle_timeout(Instant::now());
     }
 
     /// Writes everything the machine has to send.
@@ -99,43 +117,47 @@ impl<M: Machine> Wire<M> {
             if self.pending.is_empty() {
                 self.pending = Vec::new();
             }
-            if n > 0 {
-                return Ok(());
-            }
-            // The machine is full and the caller has nothing to take: only a timeout moves it.
-            if let Some(t) = deadline {
-                sleep_until(t).await;
-                self.machine.handle_timeout(Instant::now());
+            // Taking nothing, the machine is full and the caller has nothing to take: only a
+            // timeout moves it.
+            if let (0, Some(t)) = (n, deadline) {
+                self.expire(t).await;
             }
             return Ok(());
         }
         if self.eof {
-            match deadline {
-                Some(t) => sleep_until(t).await,
-                None => return Err(io::ErrorKind::UnexpectedEof.into()),
-            }
-            self.machine.handle_timeout(Instant::now());
+            let Some(t) = deadline else {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            };
+            self.expire(t).await;
             return Ok(());
         }
+        if let Some(t) = deadline
+            && self.timer.deadline() != t
+        {
+            self.timer.as_mut().reset(t);
+        }
+        let timer = &mut self.timer;
         tokio::select! {
             ready = self.stream.readable() => {
                 ready?;
-                let mut buf = [0u8; READ_BUFFER];
-                let n = match self.stream.try_read(&mut buf) {
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                    Err(e) => return Err(e),
-                };
-                let now = Instant::now();
-                if n == 0 {
-                    self.eof = true;
-                    self.machine.receive_eof(now);
-                } else {
-                    let taken = self.machine.receive(&buf[..n], now);
-                    self.pending.extend_from_slice(&buf[taken..n]);
-                }
+                READ.with_borrow_mut(|buf| {
+                    let n = match self.stream.try_read(buf) {
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                        Err(e) => return Err(e),
+                    };
+                    let now = Instant::now();
+                    if n == 0 {
+                        self.eof = true;
+                        self.machine.receive_eof(now);
+                    } else {
+                        let taken = self.machine.receive(&buf[..n], now);
+                        self.pending.extend_from_slice(&buf[taken..n]);
+                    }
+                    Ok(())
+                })?;
             }
-            () = async { if let Some(t) = deadline { sleep_until(t).await } }, if deadline.is_some() => {
+            () = timer.as_mut(), if deadline.is_some() => {
                 self.machine.handle_timeout(Instant::now());
             }
         }

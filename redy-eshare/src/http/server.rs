@@ -187,6 +187,48 @@ impl Server {
         headers: &Headers,
         body_len: Option<u64>,
     ) -> Result<(), HttpError> {
+        let out = self.response_head(status, reason, headers, body_len)?;
+        self.link.send_all(&out)?;
+        self.output = match body_len {
+            Some(n) => Out::Length(n),
+            None => Out::Chunked,
+        };
+        if body_len == Some(0) {
+            self.finish_response()?;
+        }
+        Ok(())
+    }
+
+    /// The whole response to the current request at once, with a Content-Length body of at
+    /// most [`BODY_SLICE`] bytes: head and body go out in one write (one TLS record), as small
+    /// answers should. Larger bodies go through [`respond`](Self::respond) and
+    /// [`write_body`](Self::write_body).
+    pub fn respond_with_body(
+        &mut self,
+        status: u16,
+        reason: &str,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<(), HttpError> {
+        if body.len() > BODY_SLICE {
+            return Err(HttpError::Misuse(
+                "respond_with_body takes at most BODY_SLICE bytes",
+            ));
+        }
+        let mut out = self.response_head(status, reason, headers, Some(body.len() as u64))?;
+        out.extend_from_slice(body);
+        self.link.send_all(&out)?;
+        self.finish_response()
+    }
+
+    /// The encoded head of a response to the current request, after checking it may be sent.
+    fn response_head(
+        &self,
+        status: u16,
+        reason: &str,
+        headers: &Headers,
+        body_len: Option<u64>,
+    ) -> Result<Vec<u8>, HttpError> {
         self.check()?;
         if !self.in_request || self.responded || self.output != Out::Idle {
             return Err(HttpError::Misuse("respond without a pending request"));
@@ -218,15 +260,7 @@ impl Server {
             headers: all,
         }
         .encode(&mut out);
-        self.link.send_all(&out)?;
-        self.output = match body_len {
-            Some(n) => Out::Length(n),
-            None => Out::Chunked,
-        };
-        if body_len == Some(0) {
-            self.finish_response()?;
-        }
-        Ok(())
+        Ok(out)
     }
 
     /// Writes response body bytes; returns how many were accepted (0 while the send buffer

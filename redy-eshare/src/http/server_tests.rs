@@ -48,6 +48,47 @@ fn keep_alive_pipelined_requests() {
 }
 
 #[test]
+fn a_small_answer_goes_out_whole_and_the_next_request_follows() {
+    let (mut s, t) = server();
+    let input = b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nConnection: close\r\n\r\n";
+    assert_eq!(s.receive(input, t), input.len());
+    assert!(matches!(&events(&mut s)[0], ServerEvent::Request(r) if r.target == "/a"));
+    let mut headers = Headers::new();
+    headers.push("Content-Type", b"application/json");
+    s.respond_with_body(200, "OK", &headers, b"{}").unwrap();
+    // The pipelined request comes once the first answer is complete.
+    assert!(matches!(&events(&mut s)[0], ServerEvent::Request(r) if r.target == "/b"));
+    s.respond_with_body(404, "Not Found", &Headers::new(), b"")
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(output(&mut s)).unwrap(),
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}\
+         HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    // Twice, or a body too large for one write, is refused and sends nothing.
+    assert!(matches!(
+        s.respond_with_body(200, "OK", &Headers::new(), b"x"),
+        Err(HttpError::Misuse(_))
+    ));
+    assert!(output(&mut s).is_empty());
+}
+
+#[test]
+fn respond_with_body_refuses_more_than_one_slice() {
+    let (mut s, t) = server();
+    s.receive(b"GET / HTTP/1.1\r\n\r\n", t);
+    let big = vec![b'x'; BODY_SLICE + 1];
+    assert!(matches!(
+        s.respond_with_body(200, "OK", &Headers::new(), &big),
+        Err(HttpError::Misuse(_))
+    ));
+    assert!(output(&mut s).is_empty());
+    // The request can still be answered the streaming way.
+    s.respond(200, "OK", &Headers::new(), Some(big.len() as u64))
+        .unwrap();
+}
+
+#[test]
 fn chunked_upload_and_expect_continue() {
     let (mut s, t) = server();
     s.receive(
