@@ -15,7 +15,8 @@
 //!
 //! `--publish` values go out once at start; then each line read on standard input
 //! (`name=value name2=value2`) is one more publication. A value is `true`/`false`, an integer,
-//! a decimal number, or text. Events are printed one a line on standard output.
+//! a decimal number, or text. Events are printed one a line on standard output, unless
+//! `--quiet`.
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
