@@ -1,5 +1,5 @@
 //! A blocking FTPS session over `std::net`: [`FtpClient`] driven with real time and
-//! non-blocking sockets ([`io`]), one operation at a time, plus folder uploads ([`tree`]).
+//! non-blocking sockets (`io`), one operation at a time, plus folder uploads ([`tree`]).
 //!
 //! ```no_run
 //! use redy_examples::ftp::FtpSession;
