@@ -351,6 +351,8 @@ impl Client {
         let limits = &self.limits;
         let now = self.now;
         match &mut self.input {
+            // One body buffer: the next response waits until the caller took the last body.
+            In::Head if !self.body.is_empty() => Ok(false),
             In::Head => {
                 let buf = self.link.plaintext()?;
                 if buf.is_empty() {

@@ -387,6 +387,8 @@ impl Server {
     fn step(&mut self, now: Instant) -> Result<bool, HttpError> {
         let limits = &self.limits;
         match &mut self.input {
+            // One body buffer: the next request waits until the caller took the last body.
+            In::Head if !self.in_request && !self.body.is_empty() => Ok(false),
             In::Head if !self.in_request => {
                 let buf = self.link.plaintext()?;
                 if buf.is_empty() {

@@ -73,6 +73,34 @@ fn a_small_answer_goes_out_whole_and_the_next_request_follows() {
     assert!(output(&mut s).is_empty());
 }
 
+/// The same for requests: answered before its body was taken, a request's body must not run
+/// into the next pipelined request's.
+#[test]
+fn pipelined_requests_keep_their_bodies_apart() {
+    let (mut s, t) = server();
+    let wire = b"POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\none\
+                 POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\ntwo";
+    assert_eq!(s.receive(wire, t), wire.len());
+    let mut bodies: Vec<Vec<u8>> = Vec::new();
+    while let Some(event) = s.poll_event() {
+        match event {
+            ServerEvent::Request(_) => {
+                bodies.push(Vec::new());
+                // Answered at once, the body still unread.
+                s.respond_with_body(200, "OK", &Headers::new(), b"")
+                    .unwrap();
+            }
+            ServerEvent::BodyData => {
+                let body = s.body().to_vec();
+                bodies.last_mut().unwrap().extend_from_slice(&body);
+                s.consume_body(body.len(), t);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(bodies, [b"one".to_vec(), b"two".to_vec()]);
+}
+
 #[test]
 fn respond_with_body_refuses_more_than_one_slice() {
     let (mut s, t) = server();
