@@ -183,3 +183,35 @@ async fn three_sites_share_values_and_a_restarted_site_misses_nothing() {
         "seq 1 of epoch 1, then of epoch 2"
     );
 }
+
+/// The receiver closes kept-alive connections after a short idle time; the publisher notices
+/// (or retries once on a new connection) and no delivery counts as failed.
+#[tokio::test(flavor = "current_thread")]
+async fn a_connection_the_receiver_closed_while_idle_costs_no_failure() {
+    let ips: Vec<IpAddr> = ["127.0.0.1", "127.0.0.2"]
+        .iter()
+        .map(|ip| ip.parse().unwrap())
+        .collect();
+    let port = free_port(&ips).unwrap();
+    let local = LocalDomain::generate(&[(A, ips[0]), (B, ips[1])], port).unwrap();
+    let (a, _) = RunningNode::start(local.options(0, 1, false).unwrap())
+        .await
+        .unwrap();
+    let mut options = local.options(1, 1, false).unwrap();
+    options.limits.idle_timeout = Duration::from_millis(100);
+    let (_b, events) = RunningNode::start(options).await.unwrap();
+    let log_b = Log::record(events);
+    for k in 1..=3 {
+        a.publish(value("level", Value::Int(k))).unwrap();
+        let seqs: Vec<u64> = (1..=k as u64).collect();
+        wait_until("B applied the batch", || log_b.applied(A) == seqs).await;
+        // Longer than B's idle timeout: B closes the connection A keeps.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let counters = a.with_node(|n| n.counters(&wid(B)).cloned().unwrap());
+    assert_eq!(
+        (counters.successes, counters.failures),
+        (3, 0),
+        "{counters:?}"
+    );
+}
