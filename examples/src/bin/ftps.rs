@@ -180,7 +180,7 @@ fn command(session: &mut FtpSession, words: &[String]) -> Result<()> {
             let mut file = BufWriter::with_capacity(256 * 1024, File::create(local)?);
             let bytes = session.retrieve(remote, 0, &mut file)?;
             file.flush()?;
-            finish_bar(bytes);
+            finish_bar(session, bytes);
         }
         "put" => {
             let local = arg(1)?;
@@ -194,7 +194,7 @@ fn command(session: &mut FtpSession, words: &[String]) -> Result<()> {
             let mut file = File::open(local)?;
             progress_bar(session, file.metadata().ok().map(|m| m.len()));
             let bytes = session.store(&remote, 0, &mut file)?;
-            finish_bar(bytes);
+            finish_bar(session, bytes);
         }
         "put-dir" => {
             let report = tree::upload_tree(session, Path::new(arg(1)?), arg(2)?)?;
@@ -274,7 +274,9 @@ fn progress_bar(session: &mut FtpSession, total: Option<u64>) {
     });
 }
 
-fn finish_bar(bytes: u64) {
+/// Ends the bar of one transfer: the next command (in a batch) has its own or none.
+fn finish_bar(session: &mut FtpSession, bytes: u64) {
+    session.clear_progress();
     if std::io::stdout().is_terminal() {
         println!();
     }

@@ -117,6 +117,11 @@ impl FtpSession {
         self.progress = Some(Box::new(progress));
     }
 
+    /// Stops calling the progress function set by [`set_progress`](Self::set_progress).
+    pub fn clear_progress(&mut self) {
+        self.progress = None;
+    }
+
     /// The control connection's TLS handshake.
     pub fn control_tls(&self) -> Option<&HandshakeInfo> {
         self.control_tls.as_ref()
