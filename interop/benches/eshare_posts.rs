@@ -14,7 +14,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a failed step is a failed run
 
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use std::{fs, thread};
@@ -36,36 +36,16 @@ fn seconds() -> u32 {
     }
 }
 
-/// `target/release/`, where cargo puts the example binaries next to this bench's `deps/`.
-fn bin_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .to_path_buf()
-}
-
 /// `eshare-node` on CPU 0, generated certificate; killed when dropped.
 struct Site(Child, u16);
 
 impl Site {
     fn start(dir: &Path) -> Self {
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "redy-examples",
-                "--bin",
-                "eshare-node",
-            ])
-            .status()
-            .expect("cargo build");
-        assert!(status.success(), "building eshare-node failed");
+        let bins = redy_interop::release_binaries(&["eshare-node"]).expect("build eshare-node");
         let port = free_port();
         let child = Command::new("taskset")
             .args(["-c", "0"])
-            .arg(bin_dir().join("eshare-node"))
+            .arg(bins.join("eshare-node"))
             .args([
                 "--wid",
                 "11111-22222",

@@ -49,31 +49,14 @@ fn quick() -> u64 {
     }
 }
 
-/// `target/release/`, where cargo puts the example binaries next to this bench's `deps/`.
+/// `target/release/`, where the example binaries this bench runs were built (by `main`).
 fn bin_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .to_path_buf()
-}
-
-/// Builds the `ftps` and `ftps-server` binaries this bench runs (release, same target dir).
-fn build_binaries() {
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "redy-examples",
-            "--bin",
-            "ftps",
-            "--bin",
-        ])
-        .arg("ftps-server")
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "building ftps and ftps-server failed");
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        redy_interop::release_binaries(&["ftps", "ftps-server"])
+            .expect("build ftps and ftps-server")
+    })
+    .clone()
 }
 
 /// Runs `command` to completion under `/usr/bin/time`; panics with its output on failure.
@@ -423,7 +406,7 @@ fn against_raw_tls(work: &Path) {
 }
 
 fn main() {
-    build_binaries();
+    bin_dir();
     let work = work_dir("ftps-bench");
     let only = std::env::var("REDY_BENCH_ONLY").unwrap_or_default();
     if only == "raw" {

@@ -105,6 +105,25 @@ pub fn missing_peer(name: &str) -> bool {
     false
 }
 
+/// Builds the `redy-examples` binaries `bins` in release mode, in the target directory of the
+/// running benchmark, and returns that directory (`target/release/`, beside the bench's
+/// `deps/`). For benchmarks: a test uses `env!("CARGO_BIN_EXE_…")` instead.
+pub fn release_binaries(bins: &[&str]) -> io::Result<PathBuf> {
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.args(["build", "--release", "-p", "redy-examples"]);
+    for bin in bins {
+        cargo.args(["--bin", bin]);
+    }
+    if !cargo.status()?.success() {
+        return Err(io::Error::other(format!("building {bins:?} failed")));
+    }
+    let exe = std::env::current_exe()?;
+    exe.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .ok_or_else(|| io::Error::other("no target directory above the running executable"))
+}
+
 /// A command running the peer script `interop/peers/<script>` with bash; add its arguments.
 pub fn peer_script(script: &str) -> Command {
     let mut command = Command::new(which("bash").unwrap_or_else(|| PathBuf::from("/bin/bash")));
