@@ -255,3 +255,121 @@ fn close_delimited_complete_only_with_close_notify() {
         "{cut:?}"
     );
 }
+
+/// Moves bytes between a bare TLS session and a machine's transport until nothing moves.
+fn pump_raw(
+    raw: &mut TlsSession,
+    transmit: &mut dyn FnMut() -> Vec<u8>,
+    receive: &mut dyn FnMut(&[u8]) -> usize,
+) {
+    loop {
+        let out = raw.transmit().to_vec();
+        let n = receive(&out);
+        raw.advance(n);
+        let back = transmit();
+        let m = raw.receive(&back).unwrap();
+        if n == 0 && back.is_empty() {
+            break;
+        }
+        assert_eq!(m, back.len());
+    }
+}
+
+/// Everything a bare TLS session received, gathered from its records.
+fn read_all(raw: &mut TlsSession) -> String {
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match raw.read(&mut buf).unwrap() {
+            0 => return String::from_utf8(text).unwrap(),
+            n => text.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Found by a Python client writing its request head in pieces: each piece is a TLS record,
+/// and the machines framed the head in the first record only, so the server never answered.
+#[test]
+fn heads_split_over_several_tls_records_are_read_whole() {
+    let t = Instant::now();
+    let (client_config, server_config) = configs();
+
+    // The server machine against a client writing its head in three records.
+    let mut raw = TlsSession::client(client_config, "127.0.0.1").unwrap();
+    let mut server = Server::new(
+        Link::tls(TlsSession::server(server_config).unwrap()),
+        Limits::default(),
+        t,
+    );
+    for piece in ["GET /split HTTP/1.1\r\n", "Host: 127.0.0.1\r\n", "\r\n"] {
+        assert_eq!(raw.send(piece.as_bytes()).unwrap(), piece.len());
+        let server = std::cell::RefCell::new(&mut server);
+        pump_raw(
+            &mut raw,
+            &mut || {
+                let mut s = server.borrow_mut();
+                let out = s.transmit().to_vec();
+                s.advance(out.len());
+                out
+            },
+            &mut |data| server.borrow_mut().receive(data, t),
+        );
+    }
+    let events = sevents(&mut server);
+    assert!(
+        matches!(&events[0], ServerEvent::Request(r) if r.target == "/split"),
+        "{events:?}"
+    );
+    server
+        .respond_with_body(200, "OK", &Headers::new(), b"whole")
+        .unwrap();
+    let out = server.transmit().to_vec();
+    server.advance(out.len());
+    raw.receive(&out).unwrap();
+    let answer = read_all(&mut raw);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.ends_with("\r\n\r\nwhole"));
+
+    // The client machine against a server writing its answer head in three records.
+    let mut raw = TlsSession::server(server_config).unwrap();
+    let mut client = Client::new(
+        Link::tls(TlsSession::client(client_config, "127.0.0.1").unwrap()),
+        Limits::default(),
+        t,
+    );
+    client
+        .send_request("GET", "/", &Headers::new(), Some(0))
+        .unwrap();
+    let pieces = ["HTTP/1.1 200 OK\r\n", "Content-Length: 5\r\n", "\r\nwhole"];
+    let mut sent = 0;
+    loop {
+        {
+            let client = std::cell::RefCell::new(&mut client);
+            pump_raw(
+                &mut raw,
+                &mut || {
+                    let mut c = client.borrow_mut();
+                    let out = c.transmit().to_vec();
+                    c.advance(out.len());
+                    out
+                },
+                &mut |data| client.borrow_mut().receive(data, t),
+            );
+        }
+        // The request has arrived once the handshake is done: answer it piece by piece.
+        if raw.is_handshaking() || sent == pieces.len() {
+            if sent == pieces.len() {
+                break;
+            }
+            continue;
+        }
+        let _ = read_all(&mut raw);
+        raw.send(pieces[sent].as_bytes()).unwrap();
+        sent += 1;
+    }
+    let events = cevents(&mut client);
+    assert!(
+        matches!(&events[0], ClientEvent::Response(r) if r.status == 200),
+        "{events:?}"
+    );
+    assert_eq!(client.body(), b"whole");
+}

@@ -205,8 +205,10 @@ impl TlsSession {
         self.out_pos == self.out.len() && !self.conn.wants_write()
     }
 
-    /// Received plaintext, without copying; call [`consume`](Self::consume) with what was used.
-    /// Empty when nothing is waiting.
+    /// Received plaintext, without copying, one TLS record at a time: the oldest record's
+    /// unread bytes, and the next record's once those are consumed. A message split over
+    /// several records (an HTTP head written in pieces) must be gathered by the caller;
+    /// [`read`](Self::read) copies across records. Empty when nothing is waiting.
     pub fn plaintext(&mut self) -> Result<&[u8], Error> {
         self.check()?;
         Ok(self.conn.reader().into_first_chunk().unwrap_or_default())

@@ -89,7 +89,6 @@ pub fn begin_response<'r>(
     for (name, value) in &r.headers {
         headers.push(name, value.as_bytes());
     }
-    headers.push("Cache-Control", b"no-store");
     let body: &[u8] = match head_only {
         true => b"",
         false => &r.body,
