@@ -9,7 +9,8 @@
 //! runtime, nginx one worker without access log) and wrk on the other: 32 keep-alive TLS
 //! connections POSTing one ~200-byte eShare batch each time (nginx echoes it back from
 //! `/echo`; the eShare site acknowledges it as a duplicate after the first). Two rounds each,
-//! alternating, best of two. Then the memory per idle connection: the server's resident size
+//! alternating, best of two, with each server's CPU time per request (wrk on one core may be
+//! what sets the pace; the CPU a server spends per request does not depend on it). Then the memory per idle connection: the server's resident size
 //! before and after 400 TLS connections that completed their handshake and stay idle.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a failed step is a failed run
 
@@ -77,8 +78,54 @@ impl Drop for Site {
     }
 }
 
-/// wrk on CPU 1 against `url`: requests per second.
-fn wrk(script: &Path, url: &str, secs: u32) -> f64 {
+/// What one wrk round measured.
+struct Round {
+    per_second: f64,
+    /// Server CPU time (user + system) per request, in microseconds.
+    cpu_us: f64,
+}
+
+/// CPU time (user + system) `pid` has used, in seconds, from `/proc/PID/stat`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
+    // After the command name in parentheses: state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i - 3)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let hz = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or(100.0);
+    (ticks(14) + ticks(15)) / hz
+}
+
+/// wrk on CPU 1 against the server `pid` at `url` for `secs`.
+fn round(script: &Path, pid: u32, url: &str, secs: u32) -> Round {
+    let before = cpu_seconds(pid);
+    let (per_second, requests) = wrk(script, url, secs);
+    let cpu = cpu_seconds(pid) - before;
+    Round {
+        per_second,
+        cpu_us: cpu * 1e6 / requests.max(1.0),
+    }
+}
+
+/// wrk on CPU 1 against `url`: requests per second, and requests in all.
+fn wrk(script: &Path, url: &str, secs: u32) -> (f64, f64) {
     let out = Command::new("taskset")
         .args(["-c", "1", "wrk", "-t1"])
         .arg(format!("-c{CONNECTIONS}"))
@@ -97,10 +144,18 @@ fn wrk(script: &Path, url: &str, secs: u32) -> f64 {
         "wrk against {url}: {}\n{text}",
         errors.unwrap_or_default()
     );
-    text.lines()
+    let per_second = text
+        .lines()
         .find_map(|l| l.strip_prefix("Requests/sec:"))
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no Requests/sec from wrk:\n{text}"))
+        .unwrap_or_else(|| panic!("no Requests/sec from wrk:\n{text}"));
+    // "  123456 requests in 10.00s, ..."
+    let requests = text
+        .lines()
+        .find_map(|l| l.trim().split_once(" requests in "))
+        .and_then(|(n, _)| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no request count from wrk:\n{text}"));
+    (per_second, requests)
 }
 
 /// Resident set size of `pid` in KiB.
@@ -158,21 +213,37 @@ fn main() {
     );
     wrk(&script, &redy_url, 1); // warm-up: the first batch is applied, the rest are duplicates
     wrk(&script, &nginx_url, 1);
-    let (mut redy, mut reference) = (0f64, 0f64);
-    for round in 1..=2 {
-        let r = wrk(&script, &redy_url, secs);
-        let n = wrk(&script, &nginx_url, secs);
-        println!("  round {round}: eshare-node {r:.0} req/s, nginx {n:.0} req/s");
-        redy = redy.max(r);
-        reference = reference.max(n);
+    let (redy_pid, nginx_pid) = (site.0.id(), nginx.pid());
+    let (mut redy, mut reference) = (Vec::new(), Vec::new());
+    for n in 1..=2 {
+        let r = round(&script, redy_pid, &redy_url, secs);
+        let x = round(&script, nginx_pid, &nginx_url, secs);
+        println!(
+            "  round {n}: eshare-node {:.0} req/s, {:.1} µs CPU/request | nginx {:.0} req/s, {:.1} µs CPU/request",
+            r.per_second, r.cpu_us, x.per_second, x.cpu_us
+        );
+        redy.push(r);
+        reference.push(x);
     }
+    let best = |rounds: &[Round]| rounds.iter().map(|r| r.per_second).fold(0.0, f64::max);
+    let least = |rounds: &[Round]| rounds.iter().map(|r| r.cpu_us).fold(f64::MAX, f64::min);
     println!(
-        "  best: eshare-node {redy:.0} req/s, nginx {reference:.0} req/s, ratio {:.2} (goal >= 1.0)",
-        redy / reference
+        "  best: eshare-node {:.0} req/s, nginx {:.0} req/s: ratio {:.2} (goal >= 1.0)",
+        best(&redy),
+        best(&reference),
+        best(&redy) / best(&reference)
+    );
+    // With wrk on one core the load generator may set the pace for both servers; the CPU
+    // each server spends per request does not depend on it.
+    println!(
+        "  server CPU per request: eshare-node {:.1} µs, nginx {:.1} µs: nginx/eshare-node {:.2}",
+        least(&redy),
+        least(&reference),
+        least(&reference) / least(&redy)
     );
 
-    let redy_idle = idle_cost(site.0.id(), site.1);
-    let nginx_idle = idle_cost(nginx.pid(), nginx.port());
+    let redy_idle = idle_cost(redy_pid, site.1);
+    let nginx_idle = idle_cost(nginx_pid, nginx.port());
     println!(
         "Memory per idle TLS connection ({IDLE} connections): eshare-node {redy_idle:.1} KiB, nginx {nginx_idle:.1} KiB"
     );
