@@ -256,22 +256,45 @@ fn close_delimited_complete_only_with_close_notify() {
     );
 }
 
-/// Moves bytes between a bare TLS session and a machine's transport until nothing moves.
-fn pump_raw(
-    raw: &mut TlsSession,
-    transmit: &mut dyn FnMut() -> Vec<u8>,
-    receive: &mut dyn FnMut(&[u8]) -> usize,
-) {
+/// A machine's transport side, for [`pump_raw`].
+trait Wire {
+    fn take_out(&mut self) -> Vec<u8>;
+    fn put_in(&mut self, data: &[u8]) -> usize;
+}
+
+impl Wire for Server {
+    fn take_out(&mut self) -> Vec<u8> {
+        let out = self.transmit().to_vec();
+        self.advance(out.len());
+        out
+    }
+    fn put_in(&mut self, data: &[u8]) -> usize {
+        self.receive(data, Instant::now())
+    }
+}
+
+impl Wire for Client {
+    fn take_out(&mut self) -> Vec<u8> {
+        let out = self.transmit().to_vec();
+        self.advance(out.len());
+        out
+    }
+    fn put_in(&mut self, data: &[u8]) -> usize {
+        self.receive(data, Instant::now())
+    }
+}
+
+/// Moves bytes between a bare TLS session and a machine until nothing moves.
+fn pump_raw(raw: &mut TlsSession, machine: &mut dyn Wire) {
     loop {
         let out = raw.transmit().to_vec();
-        let n = receive(&out);
+        let n = machine.put_in(&out);
         raw.advance(n);
-        let back = transmit();
-        let m = raw.receive(&back).unwrap();
+        let back = machine.take_out();
+        assert_eq!(raw.receive(&back).unwrap(), back.len());
         if n == 0 && back.is_empty() {
             break;
         }
-        assert_eq!(m, back.len());
     }
 }
 
@@ -303,17 +326,7 @@ fn heads_split_over_several_tls_records_are_read_whole() {
     );
     for piece in ["GET /split HTTP/1.1\r\n", "Host: 127.0.0.1\r\n", "\r\n"] {
         assert_eq!(raw.send(piece.as_bytes()).unwrap(), piece.len());
-        let server = std::cell::RefCell::new(&mut server);
-        pump_raw(
-            &mut raw,
-            &mut || {
-                let mut s = server.borrow_mut();
-                let out = s.transmit().to_vec();
-                s.advance(out.len());
-                out
-            },
-            &mut |data| server.borrow_mut().receive(data, t),
-        );
+        pump_raw(&mut raw, &mut server);
     }
     let events = sevents(&mut server);
     assert!(
@@ -342,19 +355,7 @@ fn heads_split_over_several_tls_records_are_read_whole() {
     let pieces = ["HTTP/1.1 200 OK\r\n", "Content-Length: 5\r\n", "\r\nwhole"];
     let mut sent = 0;
     loop {
-        {
-            let client = std::cell::RefCell::new(&mut client);
-            pump_raw(
-                &mut raw,
-                &mut || {
-                    let mut c = client.borrow_mut();
-                    let out = c.transmit().to_vec();
-                    c.advance(out.len());
-                    out
-                },
-                &mut |data| client.borrow_mut().receive(data, t),
-            );
-        }
+        pump_raw(&mut raw, &mut client);
         // The request has arrived once the handshake is done: answer it piece by piece.
         if raw.is_handshaking() || sent == pieces.len() {
             if sent == pieces.len() {
