@@ -262,27 +262,21 @@ trait Wire {
     fn put_in(&mut self, data: &[u8]) -> usize;
 }
 
-impl Wire for Server {
-    fn take_out(&mut self) -> Vec<u8> {
-        let out = self.transmit().to_vec();
-        self.advance(out.len());
-        out
-    }
-    fn put_in(&mut self, data: &[u8]) -> usize {
-        self.receive(data, Instant::now())
-    }
+macro_rules! wire {
+    ($($machine:ty),*) => {$(
+        impl Wire for $machine {
+            fn take_out(&mut self) -> Vec<u8> {
+                let out = self.transmit().to_vec();
+                self.advance(out.len());
+                out
+            }
+            fn put_in(&mut self, data: &[u8]) -> usize {
+                self.receive(data, Instant::now())
+            }
+        }
+    )*};
 }
-
-impl Wire for Client {
-    fn take_out(&mut self) -> Vec<u8> {
-        let out = self.transmit().to_vec();
-        self.advance(out.len());
-        out
-    }
-    fn put_in(&mut self, data: &[u8]) -> usize {
-        self.receive(data, Instant::now())
-    }
-}
+wire!(Server, Client);
 
 /// Moves bytes between a bare TLS session and a machine until nothing moves.
 fn pump_raw(raw: &mut TlsSession, machine: &mut dyn Wire) {

@@ -65,6 +65,7 @@ pub mod head;
 pub mod limits;
 pub mod link;
 pub mod server;
+mod transport;
 
 pub use chunked::{ChunkedDecoder, LAST_CHUNK, encode_chunk};
 pub use client::{Client, ClientEvent};

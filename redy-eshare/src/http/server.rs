@@ -97,58 +97,11 @@ impl Server {
         self.link.peer_certificates()
     }
 
-    /// Takes bytes from the transport; returns how many were taken.
-    pub fn receive(&mut self, data: &[u8], now: Instant) -> usize {
-        if self.error.is_some() {
-            return 0;
-        }
-        match self.link.receive(data) {
-            Ok(n) => {
-                self.process(now);
-                n
-            }
-            Err(e) => {
-                self.fail(e.into());
-                0
-            }
-        }
-    }
-
-    /// The transport reached EOF.
-    pub fn receive_eof(&mut self, now: Instant) {
-        if self.error.is_none() {
-            match self.link.receive_eof() {
-                Ok(()) => self.process(now),
-                Err(e) => self.fail(e.into()),
-            }
-        }
-    }
-
-    /// Bytes to write to the transport.
-    pub fn transmit(&mut self) -> &[u8] {
-        self.link.transmit()
-    }
-
-    /// `n` bytes of [`transmit`](Self::transmit) were written.
-    pub fn advance(&mut self, n: usize) {
-        self.link.advance(n);
-    }
+    super::transport::transport_methods!();
 
     /// The next event.
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
         self.events.pop_front()
-    }
-
-    /// Received request body bytes (at most [`BODY_SLICE`]); release them with
-    /// [`consume_body`](Self::consume_body).
-    pub fn body(&self) -> &[u8] {
-        &self.body
-    }
-
-    /// Releases `n` bytes of [`body`](Self::body), making room for more.
-    pub fn consume_body(&mut self, n: usize, now: Instant) {
-        self.body.drain(..n.min(self.body.len()));
-        self.process(now);
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should be called next.
