@@ -10,7 +10,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use redy_certs::{Identity, KeyFormat, TimeSource, TrustPolicy};
-use rustls::SupportedProtocolVersion;
 use rustls::client::Resumption;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::ServerName;
@@ -18,6 +17,7 @@ use rustls::pki_types::{
     CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
 };
 use rustls::server::ServerSessionMemoryCache;
+use rustls::{SupportedCipherSuite, SupportedProtocolVersion};
 
 use crate::Error;
 use crate::store::CountingStore;
@@ -84,13 +84,13 @@ impl Default for Provider {
 }
 
 impl Provider {
-    fn rustls(self) -> Arc<CryptoProvider> {
-        Arc::new(match self {
+    fn rustls(self) -> CryptoProvider {
+        match self {
             #[cfg(feature = "aws-lc-rs")]
             Self::AwsLcRs => rustls::crypto::aws_lc_rs::default_provider(),
             #[cfg(feature = "ring")]
             Self::Ring => rustls::crypto::ring::default_provider(),
-        })
+        }
     }
 }
 
@@ -115,6 +115,7 @@ struct Common {
     alpn: Vec<Vec<u8>>,
     provider: Provider,
     time: TimeSource,
+    cipher_suites: Vec<String>,
 }
 
 impl Default for Common {
@@ -125,11 +126,36 @@ impl Default for Common {
             alpn: Vec::new(),
             provider: Provider::default(),
             time: TimeSource::System,
+            cipher_suites: Vec::new(),
         }
     }
 }
 
 impl Common {
+    /// The provider, with only the chosen cipher suites (in the order given) when some were.
+    fn provider(&self) -> Result<Arc<CryptoProvider>, Error> {
+        let mut provider = self.provider.rustls();
+        if !self.cipher_suites.is_empty() {
+            let name = |s: &SupportedCipherSuite| s.suite().as_str().unwrap_or("");
+            let mut chosen = Vec::new();
+            for wanted in &self.cipher_suites {
+                match provider.cipher_suites.iter().find(|s| name(s) == wanted) {
+                    Some(suite) => chosen.push(*suite),
+                    None => {
+                        let offered: Vec<_> = provider.cipher_suites.iter().map(name).collect();
+                        return Err(Error::Config(format!(
+                            "unknown cipher suite {wanted}; {:?} offers {}",
+                            self.provider,
+                            offered.join(", ")
+                        )));
+                    }
+                }
+            }
+            provider.cipher_suites = chosen;
+        }
+        Ok(Arc::new(provider))
+    }
+
     fn versions(&self) -> Result<Vec<&'static SupportedProtocolVersion>, Error> {
         if self.min > self.max {
             return Err(Error::Config(format!(
@@ -162,6 +188,18 @@ macro_rules! common_setters {
         /// The crypto provider (default: [`Provider::default`]).
         pub fn provider(mut self, provider: Provider) -> Self {
             self.common.provider = provider;
+            self
+        }
+
+        /// Only these cipher suites, most preferred first, by their IANA names as
+        /// [`HandshakeInfo::cipher_suite`](crate::HandshakeInfo) shows them, e.g.
+        /// `TLS13_AES_128_GCM_SHA256` (default: the provider's, AES-256-GCM first). `build`
+        /// fails on a name the provider does not offer.
+        pub fn cipher_suites<S: Into<String>>(
+            mut self,
+            names: impl IntoIterator<Item = S>,
+        ) -> Self {
+            self.common.cipher_suites = names.into_iter().map(Into::into).collect();
             self
         }
 
@@ -237,7 +275,7 @@ impl ClientConfigBuilder {
 
     /// Builds the configuration, with its own resumption scope.
     pub fn build(self) -> Result<ClientConfig, Error> {
-        let provider = self.common.provider.rustls();
+        let provider = self.common.provider()?;
         let verifier = ServerVerifier::new(&self.trust, self.common.time.clone(), &provider)?;
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&self.common.versions()?)
@@ -369,7 +407,7 @@ impl ServerConfigBuilder {
 
     /// Builds the configuration, with its own resumption scope.
     pub fn build(self) -> Result<ServerConfig, Error> {
-        let provider = self.common.provider.rustls();
+        let provider = self.common.provider()?;
         let client_verifier = match &self.client_auth {
             ClientAuth::None => None,
             ClientAuth::Optional(policy) => Some(ClientVerifier::new(

@@ -188,6 +188,43 @@ fn versions_are_chosen_and_mismatches_named() {
 }
 
 #[test]
+fn cipher_suites_are_chosen_and_unknown_names_refused() {
+    let default = Link::connect(&client_config(trust_ca()), "redy.local", &server_config());
+    let default_suite = default.client.handshake().unwrap().cipher_suite.clone();
+    for (client_suites, server_suites) in [
+        (vec!["TLS13_AES_128_GCM_SHA256"], vec![]),
+        (vec![], vec!["TLS13_CHACHA20_POLY1305_SHA256"]),
+        (
+            vec!["TLS13_AES_128_GCM_SHA256", "TLS13_CHACHA20_POLY1305_SHA256"],
+            vec![],
+        ),
+    ] {
+        let client = ClientConfig::builder(trust_ca())
+            .cipher_suites(client_suites.clone())
+            .build()
+            .unwrap();
+        let server = ServerConfig::builder(fixture().server.clone())
+            .cipher_suites(server_suites.clone())
+            .build()
+            .unwrap();
+        let link = Link::connect(&client, "redy.local", &server);
+        let want = client_suites.first().or(server_suites.first()).unwrap();
+        assert_ne!(want, &default_suite, "the choice changes something");
+        assert_eq!(&link.client.handshake().unwrap().cipher_suite, want);
+        assert_eq!(&link.server.handshake().unwrap().cipher_suite, want);
+    }
+    let err = ClientConfig::builder(trust_ca())
+        .cipher_suites(["TLS13_AES_128_GCM_SHA256", "TLS_RSA_WITH_RC4_128_MD5"])
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Config(ref m) if m.contains("unknown cipher suite TLS_RSA_WITH_RC4_128_MD5")
+            && m.contains("TLS13_AES_128_GCM_SHA256")),
+        "{err}"
+    );
+}
+
+#[test]
 fn alpn_is_negotiated() {
     let client = ClientConfig::builder(trust_ca())
         .alpn(["h2", "http/1.1"])

@@ -1,8 +1,8 @@
 //! `ftps`: an FTPS client on the redy client machine.
 //!
 //! ```text
-//! ftps [--ca FILE | --pin sha256//… | --trust-server] [--tls-max 1.2] [--active]
-//!      [--trust-pasv-address] [--ccc] URL COMMAND [ARGS…]
+//! ftps [--ca FILE | --pin sha256//… | --trust-server] [--tls-max 1.2] [--ciphers LIST]
+//!      [--active] [--trust-pasv-address] [--ccc] URL COMMAND [ARGS…]
 //!
 //!   URL      ftps://USER[:PASSWORD]@HOST[:990]/DIR    implicit TLS
 //!            ftpes://USER[:PASSWORD]@HOST[:21]/DIR    explicit AUTH TLS (FileZilla's scheme)
@@ -14,6 +14,8 @@
 //! Exits 1 with the server's reply when a command fails. `--ccc` returns the control connection
 //! to clear text after login (for NAT routers that must read it; data stays encrypted): anyone
 //! on the path can then read and alter the commands, so use it only where a router needs it.
+//! `--ciphers` offers only the listed cipher suites (IANA names, comma-separated, most preferred
+//! first, e.g. `TLS13_AES_128_GCM_SHA256`); the one agreed on is printed on standard error.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -32,8 +34,8 @@ use redy_tls::{ClientConfig, TlsVersion};
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const USAGE: &str =
-    "usage: ftps [--ca FILE | --pin sha256//… | --trust-server] [--tls-max 1.2] [--active]
-            [--trust-pasv-address] [--ccc] (ftps|ftpes)://USER@HOST[:PORT][/DIR] COMMAND [ARGS…]
+    "usage: ftps [--ca FILE | --pin sha256//… | --trust-server] [--tls-max 1.2] [--ciphers LIST]
+            [--active] [--trust-pasv-address] [--ccc] (ftps|ftpes)://USER@HOST[:PORT][/DIR] COMMAND [ARGS…]
   commands: ls [PATH] | get REMOTE [LOCAL] | put LOCAL [REMOTE] | put-dir LOCALDIR REMOTEDIR
             rm PATH | mkdir PATH | rmdir PATH | mv FROM TO | size PATH | batch FILE
   password: REDY_FTP_PASSWORD (or in the URL)";
@@ -42,6 +44,7 @@ const USAGE: &str =
 struct Args {
     trust: Option<TrustPolicy>,
     tls_max: Option<TlsVersion>,
+    ciphers: Vec<String>,
     active: bool,
     trust_pasv: bool,
     ccc: bool,
@@ -71,6 +74,10 @@ fn parse_args() -> Result<Args> {
             "--active" => args.active = true,
             "--trust-pasv-address" => args.trust_pasv = true,
             "--ccc" => args.ccc = true,
+            "--ciphers" => {
+                let list = it.next().ok_or("--ciphers needs a value")?;
+                args.ciphers = list.split(',').map(str::to_owned).collect();
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             flag if flag.starts_with("--") => {
                 let mut value = || {
@@ -115,6 +122,9 @@ fn run() -> Result<()> {
     let mut tls = ClientConfig::builder(args.trust.clone().unwrap_or(TrustPolicy::WebPkiRoots));
     if let Some(max) = args.tls_max {
         tls = tls.versions(TlsVersion::Tls12, max);
+    }
+    if !args.ciphers.is_empty() {
+        tls = tls.cipher_suites(args.ciphers.clone());
     }
     let mut config = FtpConfig::new(security, tls.build()?, host, addr, user, password);
     if args.active {
