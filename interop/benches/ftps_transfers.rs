@@ -3,7 +3,7 @@
 //! ```text
 //! cargo bench -p redy-interop --bench ftps_transfers              # needs bash interop/setup.sh
 //! REDY_BENCH_QUICK=1 cargo bench -p redy-interop --bench ftps_transfers   # sizes / 16
-//! REDY_BENCH_ONLY=curl|raw cargo bench -p redy-interop --bench ftps_transfers  # one part
+//! REDY_BENCH_ONLY=curl|many|raw cargo bench -p redy-interop --bench ftps_transfers  # one part
 //! ```
 //! 1. The `ftps` binary against curl, to the same vsftpd and proftpd (implicit FTPS): 200 MB up
 //!    and down, then 1,000 files of 1 KiB uploaded in one session (TLS 1.2 on both sides there:
@@ -167,16 +167,20 @@ fn line(what: &str, redy: &Run, curl: &Run, goal: &str, faster_is: &str) {
     );
 }
 
-/// 1. The `ftps` binary against curl on one third-party server.
+/// The server's URL for `ftps` (password in the environment) and for curl (in the URL).
+fn urls(server: &FtpServer) -> (String, String) {
+    let (user, port) = (server.user(), server.addr().port());
+    (
+        format!("ftps://{user}@127.0.0.1:{port}"),
+        format!("ftps://{user}:{}@127.0.0.1:{port}", server.password()),
+    )
+}
+
+/// 1. The `ftps` binary against curl on one third-party server: 200 MB up and down.
 fn against_curl(kind: FtpServerKind, work: &Path) {
     let server = FtpServer::start(kind, FtpTls::Implicit, false).expect("server");
-    let ca = &server.pki().ca_crt;
-    let (user, password) = (server.user(), server.password());
-    let base = format!("ftps://{user}@127.0.0.1:{}", server.addr().port());
-    let curl_base = format!(
-        "ftps://{user}:{password}@127.0.0.1:{}",
-        server.addr().port()
-    );
+    let (ca, password) = (&server.pki().ca_crt, server.password());
+    let (base, curl_base) = urls(&server);
     let size = 200 * MB / quick();
     let source = work.join("source.bin");
     if !source.exists() {
@@ -218,8 +222,18 @@ fn against_curl(kind: FtpServerKind, work: &Path) {
     let down_curl = timed(c);
     assert!(same_content(&source, &down), "curl download differs");
     line("download", &down_redy, &down_curl, "1.0x", "redy faster by");
+}
 
+/// 1b. 1,000 files of 1 KiB uploaded in one session by the `ftps` binary and by curl.
+fn many_files(kind: FtpServerKind, work: &Path) {
+    let server = FtpServer::start(kind, FtpTls::Implicit, false).expect("server");
+    let (ca, password) = (&server.pki().ca_crt, server.password());
+    let (base, curl_base) = urls(&server);
     let files = 1_000 / quick() as usize;
+    println!(
+        "{} (implicit FTPS), {files} files in one session:",
+        kind.name()
+    );
     let dir = work.join(format!("many-{}", kind.name()));
     fs::create_dir_all(&dir).expect("dir");
     let names: Vec<String> = (0..files).map(|i| format!("f{i:04}.txt")).collect();
@@ -249,7 +263,7 @@ fn against_curl(kind: FtpServerKind, work: &Path) {
         }
     }
     line(
-        &format!("{files} files of 1 KiB, TLS 1.2"),
+        "1 KiB each, TLS 1.2",
         &many_redy,
         &many_curl,
         "3x",
@@ -511,12 +525,16 @@ fn main() {
         println!("curl missing: the comparison with curl is skipped (bash interop/setup.sh)");
     } else {
         for kind in [FtpServerKind::Vsftpd, FtpServerKind::Proftpd] {
-            if require_ftp_server(kind) {
+            if !require_ftp_server(kind) {
+                continue;
+            }
+            if only != "many" {
                 against_curl(kind, work.path());
             }
+            many_files(kind, work.path());
         }
     }
-    if only != "curl" {
+    if only.is_empty() || only == "raw" {
         // On tmpfs when there is one: the comparison is of protocol stacks, and this machine's
         // disk writes at a fraction of loopback TLS speed.
         let shm = Path::new("/dev/shm");
