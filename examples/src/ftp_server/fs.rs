@@ -1,18 +1,22 @@
 //! [`FsStorage`]: the FTPS server's storage on a `std` filesystem directory.
 //!
-//! Every [`VirtualPath`] is mapped under the root component by component (each a plain name,
-//! checked again here for the platform's own separators), then the deepest part of it that
-//! exists is canonicalised and must still be under the root: a symlink leading outside is
-//! refused ([`StorageError::OutsideRoot`]), and listings leave such links out.
-//!
-//! Known limit: between that check and the open, a local user who can write inside the root
-//! could swap a directory for a symlink. The root should belong to the FTP service alone.
+//! The root is opened once as a [`cap_std::fs::Dir`], and every operation names its file by a
+//! path relative to that handle, built from the [`VirtualPath`]'s components (each a plain
+//! name, checked again here for the platform's own separators). cap-std resolves such paths
+//! beneath the handle, in the same lookup that opens, creates, stats, lists, removes or
+//! renames: `openat2` with `RESOLVE_BENEATH` on Linux 5.6 and later, a walk from handle to
+//! handle elsewhere. `..` and symlinks leading outside are refused
+//! ([`StorageError::OutsideRoot`]), absolute symlinks always, so a directory swapped for a
+//! symlink at any moment cannot lead out. Symlinks staying inside the root are followed;
+//! listings leave out those that do not.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
+use cap_std::fs::{Dir, Metadata, OpenOptions};
 use redy_ftps::codec::listing::{Entry, EntryKind, Timestamp};
 use redy_ftps::server::{Listing, StorageError, VirtualPath, WriteMode};
 
@@ -20,80 +24,52 @@ use redy_ftps::server::{Listing, StorageError, VirtualPath, WriteMode};
 #[derive(Clone, Debug)]
 pub struct FsStorage {
     root: PathBuf,
+    dir: Arc<Dir>,
 }
 
 impl FsStorage {
-    /// Serves `root` (which must exist; it is canonicalised).
+    /// Serves `root` (which must exist; it is canonicalised and opened once, here).
     pub fn new(root: &Path) -> io::Result<Self> {
         let root = root.canonicalize()?;
-        if !root.is_dir() {
-            return Err(io::Error::other(format!(
-                "{} is not a directory",
-                root.display()
-            )));
-        }
-        Ok(Self { root })
+        let dir = Dir::open_ambient_dir(&root, cap_std::ambient_authority())
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", root.display())))?;
+        Ok(Self {
+            root,
+            dir: Arc::new(dir),
+        })
     }
 
-    /// The canonical root.
+    /// The canonical root, as opened by [`new`](Self::new).
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// The real path of `path`, refused when a symlink on the way leads outside the root.
+    /// The path of `path` under [`root`](Self::root), refused when its lookup from the root
+    /// leads outside. For display: the operations never open by this path.
     pub fn resolve(&self, path: &VirtualPath) -> Result<PathBuf, StorageError> {
-        let mut real = self.root.clone();
-        for name in path.components() {
-            if name.chars().any(std::path::is_separator) || Path::new(name).is_absolute() {
-                return Err(StorageError::BadName(name.to_owned()));
-            }
-            real.push(name);
+        let relative = relative(path)?;
+        match self.dir.metadata(&relative) {
+            Err(e) if escaped(&e) => Err(StorageError::OutsideRoot),
+            _ => Ok(self.root.join(relative)),
         }
-        // The deepest existing ancestor (the path itself when it exists), symlinks resolved.
-        let mut existing = real.as_path();
-        let canonical = loop {
-            match existing.canonicalize() {
-                Ok(c) => break c,
-                Err(_) => match existing.parent() {
-                    Some(parent) if parent.starts_with(&self.root) => existing = parent,
-                    _ => return Err(StorageError::NotFound),
-                },
-            }
-        };
-        if !canonical.starts_with(&self.root) {
-            return Err(StorageError::OutsideRoot);
-        }
-        // A dangling symlink at the end could be created through: refuse it too.
-        if fs::symlink_metadata(&real).is_ok_and(|m| m.file_type().is_symlink())
-            && fs::metadata(&real).is_err()
-        {
-            return Err(StorageError::OutsideRoot);
-        }
-        Ok(real)
     }
 
     /// What `path` is (following symlinks that stay inside the root).
     pub fn stat(&self, path: &VirtualPath) -> Result<Entry, StorageError> {
-        let real = self.resolve(path)?;
-        let metadata = fs::metadata(&real).map_err(storage_error)?;
+        let metadata = self.dir.metadata(relative(path)?).map_err(storage_error)?;
         Ok(entry(path.file_name().unwrap_or("/"), &metadata))
     }
 
     /// The entries of a directory; symlinks leading outside the root are left out.
     pub fn list(&self, path: &VirtualPath) -> Result<Listing, StorageError> {
-        let real = self.resolve(path)?;
+        let relative = relative(path)?;
         let mut entries = Vec::new();
-        for child in fs::read_dir(&real).map_err(storage_error)? {
+        for child in self.dir.read_dir(&relative).map_err(storage_error)? {
             let Ok(child) = child else { continue };
-            let inside = child
-                .path()
-                .canonicalize()
-                .is_ok_and(|c| c.starts_with(&self.root));
-            let Ok(metadata) = fs::metadata(child.path()) else {
-                continue;
-            };
-            if inside {
-                entries.push(entry(&child.file_name().to_string_lossy(), &metadata));
+            let name = child.file_name();
+            // Looked up from the root again: a symlink may lead elsewhere inside it.
+            if let Ok(metadata) = self.dir.metadata(relative.join(&name)) {
+                entries.push(entry(&name.to_string_lossy(), &metadata));
             }
         }
         entries.sort_by(|a, b| a.raw_name.cmp(&b.raw_name));
@@ -105,22 +81,18 @@ impl FsStorage {
 
     /// Opens a regular file for reading at `offset`; returns it with its size.
     pub fn open_read(&self, path: &VirtualPath, offset: u64) -> Result<(File, u64), StorageError> {
-        let real = self.resolve(path)?;
-        let mut file = File::open(&real).map_err(storage_error)?;
+        let file = self.dir.open(relative(path)?).map_err(storage_error)?;
         let metadata = file.metadata().map_err(storage_error)?;
         if !metadata.is_file() {
             return Err(StorageError::IsADirectory);
         }
+        let mut file = file.into_std();
         file.seek(SeekFrom::Start(offset)).map_err(storage_error)?;
         Ok((file, metadata.len()))
     }
 
     /// Opens a file for an upload.
     pub fn open_write(&self, path: &VirtualPath, mode: WriteMode) -> Result<File, StorageError> {
-        let real = self.resolve(path)?;
-        if real.is_dir() {
-            return Err(StorageError::IsADirectory);
-        }
         let mut options = OpenOptions::new();
         options.create(true);
         match mode {
@@ -128,7 +100,8 @@ impl FsStorage {
             WriteMode::At(_) => options.write(true),
             _ => options.write(true).truncate(true),
         };
-        let mut file = options.open(&real).map_err(storage_error)?;
+        let file = self.dir.open_with(relative(path)?, &options);
+        let mut file = file.map_err(storage_error)?.into_std();
         if let WriteMode::At(offset) = mode {
             file.set_len(offset).map_err(storage_error)?;
             file.seek(SeekFrom::Start(offset)).map_err(storage_error)?;
@@ -138,7 +111,7 @@ impl FsStorage {
 
     /// Creates a directory.
     pub fn make_dir(&self, path: &VirtualPath) -> Result<(), StorageError> {
-        fs::create_dir(self.resolve(path)?).map_err(storage_error)
+        self.dir.create_dir(relative(path)?).map_err(storage_error)
     }
 
     /// Removes an empty directory (never the root).
@@ -146,16 +119,16 @@ impl FsStorage {
         if path.is_root() {
             return Err(StorageError::PermissionDenied);
         }
-        fs::remove_dir(self.resolve(path)?).map_err(storage_error)
+        self.dir.remove_dir(relative(path)?).map_err(storage_error)
     }
 
-    /// Deletes a file.
+    /// Deletes a file (a symlink itself, not its target).
     pub fn delete(&self, path: &VirtualPath) -> Result<(), StorageError> {
-        let real = self.resolve(path)?;
-        if real.is_dir() {
+        let relative = relative(path)?;
+        if self.dir.is_dir(&relative) {
             return Err(StorageError::IsADirectory);
         }
-        fs::remove_file(real).map_err(storage_error)
+        self.dir.remove_file(relative).map_err(storage_error)
     }
 
     /// Renames within the root.
@@ -163,13 +136,34 @@ impl FsStorage {
         if from.is_root() || to.is_root() {
             return Err(StorageError::PermissionDenied);
         }
-        fs::rename(self.resolve(from)?, self.resolve(to)?).map_err(storage_error)
+        let (from, to) = (relative(from)?, relative(to)?);
+        self.dir.rename(from, &self.dir, to).map_err(storage_error)
     }
+}
+
+/// `path` relative to the root (`.` for the root itself).
+fn relative(path: &VirtualPath) -> Result<PathBuf, StorageError> {
+    let mut relative = PathBuf::from(".");
+    for name in path.components() {
+        if name.chars().any(std::path::is_separator) || Path::new(name).is_absolute() {
+            return Err(StorageError::BadName(name.to_owned()));
+        }
+        relative.push(name);
+    }
+    Ok(relative)
+}
+
+/// cap-std's refusal of a path leading outside the root: permission denied, no OS error code.
+fn escaped(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::PermissionDenied && e.raw_os_error().is_none()
 }
 
 /// The storage failure for an I/O error.
 pub fn storage_error(e: io::Error) -> StorageError {
     use io::ErrorKind as K;
+    if escaped(&e) {
+        return StorageError::OutsideRoot;
+    }
     match e.kind() {
         K::NotFound => StorageError::NotFound,
         K::PermissionDenied | K::ReadOnlyFilesystem => StorageError::PermissionDenied,
@@ -191,7 +185,7 @@ fn timestamp(t: SystemTime) -> Timestamp {
     Timestamp(secs)
 }
 
-fn entry(name: &str, metadata: &fs::Metadata) -> Entry {
+fn entry(name: &str, metadata: &Metadata) -> Entry {
     let kind = if metadata.is_dir() {
         EntryKind::Directory
     } else if metadata.is_file() {
@@ -201,14 +195,14 @@ fn entry(name: &str, metadata: &fs::Metadata) -> Entry {
     };
     let mut entry = Entry::new(name, kind);
     entry.size = Some(metadata.len());
-    entry.modified = metadata.modified().ok().map(timestamp);
+    entry.modified = metadata.modified().ok().map(|t| timestamp(t.into_std()));
     entry.permissions = Some(mode(metadata));
     entry
 }
 
 #[cfg(unix)]
-fn mode(metadata: &fs::Metadata) -> String {
-    use std::os::unix::fs::PermissionsExt;
+fn mode(metadata: &Metadata) -> String {
+    use cap_std::fs::PermissionsExt;
     let bits = metadata.permissions().mode();
     let mut mode = String::from(if metadata.is_dir() { "d" } else { "-" });
     for shift in [6, 3, 0] {
@@ -221,7 +215,7 @@ fn mode(metadata: &fs::Metadata) -> String {
 }
 
 #[cfg(not(unix))]
-fn mode(metadata: &fs::Metadata) -> String {
+fn mode(metadata: &Metadata) -> String {
     match (metadata.is_dir(), metadata.permissions().readonly()) {
         (true, _) => "drwxr-xr-x".to_owned(),
         (false, true) => "-r--r--r--".to_owned(),
@@ -232,6 +226,8 @@ fn mode(metadata: &fs::Metadata) -> String {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    use std::fs;
 
     use super::*;
 
@@ -282,6 +278,118 @@ mod tests {
             .map(|e| e.name)
             .collect();
         assert_eq!(names, ["in", "inside-link"]);
+    }
+
+    /// Links made after the root was opened, and a directory swapped for one: what a check
+    /// before opening by path would miss if the swap came between the two.
+    #[test]
+    #[cfg(unix)]
+    fn escapes_are_refused_by_every_operation() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().unwrap();
+        fs::write(outside.path().join("secret"), b"secret").unwrap();
+        fs::create_dir(outside.path().join("sub")).unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let fs = FsStorage::new(root.path()).unwrap();
+        fs.make_dir(&path("/in")).unwrap();
+        fs.make_dir(&path("/swapped")).unwrap();
+        drop(
+            fs.open_write(&path("/in/ok.txt"), WriteMode::Truncate)
+                .unwrap(),
+        );
+
+        let r = root.path();
+        symlink(outside.path(), r.join("absolute")).unwrap();
+        let name = outside.path().file_name().unwrap();
+        symlink(Path::new("..").join(name), r.join("relative")).unwrap();
+        fs::remove_dir(r.join("swapped")).unwrap();
+        symlink(outside.path(), r.join("swapped")).unwrap();
+        symlink(outside.path().join("secret"), r.join("file")).unwrap();
+
+        let outside_root = Err(StorageError::OutsideRoot);
+        for dir in ["/absolute", "/relative", "/swapped"] {
+            let p = |name: &str| path(&format!("{dir}/{name}"));
+            assert_eq!(
+                fs.open_read(&p("secret"), 0).map(|_| ()),
+                outside_root,
+                "{dir}"
+            );
+            for mode in [WriteMode::Truncate, WriteMode::Append, WriteMode::At(0)] {
+                assert_eq!(fs.open_write(&p("secret"), mode).map(|_| ()), outside_root);
+                assert_eq!(fs.open_write(&p("new"), mode).map(|_| ()), outside_root);
+            }
+            assert_eq!(fs.list(&path(dir)).map(|_| ()), outside_root, "{dir}");
+            assert_eq!(fs.stat(&p("secret")).map(|_| ()), outside_root, "{dir}");
+            assert_eq!(fs.make_dir(&p("new")), outside_root, "{dir}");
+            assert_eq!(fs.remove_dir(&p("sub")), outside_root, "{dir}");
+            assert_eq!(fs.delete(&p("secret")), outside_root, "{dir}");
+            assert_eq!(fs.rename(&p("secret"), &path("/stolen")), outside_root);
+            assert_eq!(fs.rename(&path("/in/ok.txt"), &p("ok.txt")), outside_root);
+        }
+        assert_eq!(fs.open_read(&path("/file"), 0).map(|_| ()), outside_root);
+        let truncate = fs.open_write(&path("/file"), WriteMode::Truncate);
+        assert_eq!(truncate.map(|_| ()), outside_root);
+        assert_eq!(fs.stat(&path("/file")).map(|_| ()), outside_root);
+
+        let names = |dir: &Path| {
+            let mut names: Vec<_> = fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names(outside.path()), ["secret", "sub"]);
+        assert_eq!(fs::read(outside.path().join("secret")).unwrap(), b"secret");
+        assert!(
+            fs::read_dir(outside.path().join("sub"))
+                .unwrap()
+                .next()
+                .is_none()
+        );
+        let listed: Vec<String> = fs
+            .list(&VirtualPath::root())
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(listed, ["in"]);
+    }
+
+    /// A directory swapped for a symlink to outside, over and over, while uploads go through it:
+    /// a check before opening by path loses this race within a few hundred tries.
+    #[test]
+    #[cfg(unix)]
+    fn a_directory_swapped_for_a_symlink_does_not_lead_out() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let fs = FsStorage::new(root.path()).unwrap();
+        let (d, target) = (root.path().join("d"), outside.path().to_owned());
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = std::thread::spawn({
+            let stop = stop.clone();
+            move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = fs::create_dir(&d);
+                    let _ = fs::remove_file(d.join("new"));
+                    let _ = fs::remove_dir(&d);
+                    let _ = std::os::unix::fs::symlink(&target, &d);
+                    let _ = fs::remove_file(&d);
+                }
+            }
+        });
+        let new = path("/d/new");
+        for _ in 0..20_000 {
+            let _ = fs.open_write(&new, WriteMode::Truncate);
+            if outside.path().join("new").exists() {
+                break;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert!(!outside.path().join("new").exists());
     }
 
     #[test]
