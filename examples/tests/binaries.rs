@@ -152,6 +152,28 @@ fn redy_cert_generates_reissues_shows_and_pins() {
     assert!(!ok && err.contains("invalid WID"), "{err}");
 }
 
+#[test]
+fn ftps_names_an_unknown_cipher_suite_and_connects_nowhere() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("ftps://plc:pw@{}/", listener.local_addr().unwrap());
+    let ciphers = "TLS13_AES_128_GCM_SHA256,TLS13_AES_512_OCB";
+    let (ok, _, err) = run(
+        env!("CARGO_BIN_EXE_ftps"),
+        &["--trust-server", "--ciphers", ciphers, &url, "ls"],
+    );
+    assert!(
+        !ok && err.contains("unknown cipher suite TLS13_AES_512_OCB"),
+        "{err}"
+    );
+    assert!(err.contains("TLS13_AES_256_GCM_SHA384"), "offers listed: {err}");
+    let accepted = listener.accept();
+    assert!(
+        accepted.is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+        "ftps connected although its TLS configuration was refused"
+    );
+}
+
 /// A running `eshare-node` whose standard output is read line by line; killed when dropped.
 struct EshareNode {
     child: std::process::Child,
