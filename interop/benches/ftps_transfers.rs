@@ -10,22 +10,27 @@
 //!    with TLS 1.3 proftpd issues no ticket on data connections, see the README).
 //! 2. The `ftps` binary to the `ftps-server` binary against the same bytes over one raw rustls
 //!    connection over TCP (no FTP, no redy) on loopback, both on TLS 1.3 with AES-128-GCM only
-//!    (`ftps --ciphers`): 1 GiB up and down, with the peak RSS of the
-//!    client and the server, which shows that both stream in bounded memory. Files live on
-//!    tmpfs (`/dev/shm`) when there is one, so that the disk does not set the pace; both read
-//!    and write the same files, in seven rounds of FTPS and raw TLS (alternately first); the median round counts.
+//!    (`ftps --ciphers`): 1 GiB up and down, with the peak RSS of the client and the server,
+//!    which shows that both stream in bounded memory. Files live on tmpfs (`/dev/shm`) when
+//!    there is one, so that the disk does not set the pace; both read and write the same files,
+//!    in seven rounds of FTPS and raw TLS (alternately first); the median round counts.
 //!
-//! Each client runs as its own process under `/usr/bin/time` (elapsed time and peak RSS); the
-//! server's peak RSS is read from `/proc/PID/status` (`VmHWM`) before it is stopped. Figures on a
-//! shared 2-core machine are noisy: read the ratios, run twice.
+//! Each client runs as its own process under `/usr/bin/time` (elapsed time, CPU time and peak
+//! RSS). Part 1 also shows the third-party server's CPU time during each run, its session
+//! processes included (sampled from `/proc`): where the server is busy most of the elapsed
+//! time, no client can make it go much faster. The server's peak RSS in part 2 is read from
+//! `/proc/PID/status` (`VmHWM`) before it is stopped. Figures on a shared 2-core machine are
+//! noisy: read the ratios, run twice.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark: a failure ends the run
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -42,6 +47,10 @@ const ROUNDS: usize = 7;
 struct Run {
     seconds: f64,
     peak_kib: u64,
+    /// The client's CPU time (user and system), seconds.
+    cpu: f64,
+    /// The server's CPU time during the run, seconds, where measured.
+    server_cpu: Option<f64>,
     stderr: String,
 }
 
@@ -79,7 +88,7 @@ fn timed(command: Command) -> Run {
     }
     let output = time
         .arg("-f")
-        .arg("%e %M")
+        .arg("%e %M %U %S")
         .arg("-o")
         .arg(&report)
         .arg(&program)
@@ -96,11 +105,76 @@ fn timed(command: Command) -> Run {
     );
     let text = fs::read_to_string(&report).expect("time report");
     let mut fields = text.split_whitespace();
+    let mut field = |what| fields.next().and_then(|s| s.parse().ok()).expect(what);
     Run {
-        seconds: fields.next().and_then(|s| s.parse().ok()).expect("elapsed"),
-        peak_kib: fields.next().and_then(|s| s.parse().ok()).expect("max RSS"),
+        seconds: field("elapsed"),
+        peak_kib: field("max RSS") as u64,
+        cpu: field("user time") + field("system time"),
+        server_cpu: None,
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// [`timed`], also measuring the CPU time the server `pid` and the processes it forks spent
+/// meanwhile (sampled every [`SAMPLE`]: a process's last sample period before it exits is lost).
+fn timed_against(command: Command, pid: u32) -> Run {
+    let done = Arc::new(AtomicBool::new(false));
+    let before: HashMap<_, _> = process_tree(pid).into_iter().collect();
+    let sampler = thread::spawn({
+        let done = done.clone();
+        move || {
+            // CPU ticks per process (pid, start time): before the run, at the last sample.
+            let mut seen: HashMap<(u32, u64), (u64, u64)> = HashMap::new();
+            while !done.load(Ordering::Relaxed) {
+                for (key, ticks) in process_tree(pid) {
+                    let from = before.get(&key).copied().unwrap_or(0);
+                    seen.insert(key, (from, ticks));
+                }
+                thread::sleep(SAMPLE);
+            }
+            let ticks: u64 = seen.values().map(|(from, to)| to - from).sum();
+            ticks as f64 / 100.0
+        }
+    });
+    let mut run = timed(command);
+    done.store(true, Ordering::Relaxed);
+    run.server_cpu = sampler.join().ok();
+    run
+}
+
+/// How often [`timed_against`] samples the server's processes.
+const SAMPLE: Duration = Duration::from_millis(20);
+
+/// `pid` and its descendants, each as (pid, start time) with its own CPU time so far, in clock
+/// ticks of 1/100 s (`/proc/PID/stat` fields 14, 15 and 22; children's times are left out, as
+/// those children are counted themselves).
+fn process_tree(pid: u32) -> Vec<((u32, u64), u64)> {
+    let mut tree = Vec::new();
+    let mut pending = vec![pid];
+    while let Some(pid) = pending.pop() {
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue; // gone meanwhile
+        };
+        // The fields after the command name (in parentheses), from field 3 (state) on.
+        let fields: Vec<u64> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        if fields.len() > 19 {
+            tree.push(((pid, fields[19]), fields[11] + fields[12]));
+        }
+        let children = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"));
+        pending.extend(
+            children
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok()),
+        );
+    }
+    tree
 }
 
 fn write_file(path: &Path, len: u64) {
@@ -156,13 +230,19 @@ fn curl(ca: &Path, tls12: bool) -> Command {
     c
 }
 
+/// One comparison: elapsed time, CPU time (client / server) and peak RSS of each, the ratio.
 fn line(what: &str, redy: &Run, curl: &Run, goal: &str, faster_is: &str) {
+    let side = |run: &Run| {
+        let server = run.server_cpu.map_or("-".into(), |s| format!("{s:.2}"));
+        format!(
+            "{:>7.2} s (CPU {:.2}/{server} s) {:>6} KiB",
+            run.seconds, run.cpu, run.peak_kib
+        )
+    };
     println!(
-        "  {what:<34} redy {:>7.2} s {:>7} KiB | curl {:>7.2} s {:>7} KiB | {faster_is} {:>5.2}x (goal {goal})",
-        redy.seconds,
-        redy.peak_kib,
-        curl.seconds,
-        curl.peak_kib,
+        "  {what:<20} redy {} | curl {} | {faster_is} {:>5.2}x (goal {goal})",
+        side(redy),
+        side(curl),
         curl.seconds / redy.seconds.max(0.001),
     );
 }
@@ -188,18 +268,21 @@ fn against_curl(kind: FtpServerKind, work: &Path) {
     }
     println!("{} (implicit FTPS), {} MB:", kind.name(), size / MB);
 
-    let up_redy = timed(ftps(
-        &base,
-        ca,
-        password,
-        &[],
-        &["put", source.to_str().unwrap(), "redy.bin"],
-    ));
+    let up_redy = timed_against(
+        ftps(
+            &base,
+            ca,
+            password,
+            &[],
+            &["put", source.to_str().unwrap(), "redy.bin"],
+        ),
+        server.pid(),
+    );
     let mut c = curl(ca, false);
     c.arg("-T")
         .arg(&source)
         .arg(format!("{curl_base}/curl.bin"));
-    let up_curl = timed(c);
+    let up_curl = timed_against(c, server.pid());
     for name in ["redy.bin", "curl.bin"] {
         assert!(
             same_content(&source, &server.root().join(name)),
@@ -209,17 +292,20 @@ fn against_curl(kind: FtpServerKind, work: &Path) {
     line("upload", &up_redy, &up_curl, "1.5x", "redy faster by");
 
     let down = work.join("down.bin");
-    let down_redy = timed(ftps(
-        &base,
-        ca,
-        password,
-        &[],
-        &["get", "redy.bin", down.to_str().unwrap()],
-    ));
+    let down_redy = timed_against(
+        ftps(
+            &base,
+            ca,
+            password,
+            &[],
+            &["get", "redy.bin", down.to_str().unwrap()],
+        ),
+        server.pid(),
+    );
     assert!(same_content(&source, &down), "redy download differs");
     let mut c = curl(ca, false);
     c.arg("-o").arg(&down).arg(format!("{curl_base}/curl.bin"));
-    let down_curl = timed(c);
+    let down_curl = timed_against(c, server.pid());
     assert!(same_content(&source, &down), "curl download differs");
     line("download", &down_redy, &down_curl, "1.0x", "redy faster by");
 }
@@ -240,20 +326,23 @@ fn many_files(kind: FtpServerKind, work: &Path) {
     for (i, name) in names.iter().enumerate() {
         fs::write(dir.join(name), redy_interop::pseudo_random(1024, i as u64)).expect("write");
     }
-    let many_redy = timed(ftps(
-        &base,
-        ca,
-        password,
-        &["--tls-max", "1.2"],
-        &["put-dir", dir.to_str().unwrap(), "/many-redy"],
-    ));
+    let many_redy = timed_against(
+        ftps(
+            &base,
+            ca,
+            password,
+            &["--tls-max", "1.2"],
+            &["put-dir", dir.to_str().unwrap(), "/many-redy"],
+        ),
+        server.pid(),
+    );
     let mut c = curl(ca, true);
     c.current_dir(&dir)
         .arg("--ftp-create-dirs")
         .arg("-T")
         .arg(format!("{{{}}}", names.join(",")))
         .arg(format!("{curl_base}/many-curl/"));
-    let many_curl = timed(c);
+    let many_curl = timed_against(c, server.pid());
     for name in &names {
         for remote in ["many-redy", "many-curl"] {
             assert!(
@@ -520,7 +609,8 @@ fn main() {
     bin_dir();
     let work = work_dir("ftps-bench");
     let only = std::env::var("REDY_BENCH_ONLY").unwrap_or_default();
-    if only == "raw" {
+    let wants = |part: &str| only.is_empty() || only == part;
+    if !wants("curl") && !wants("many") {
     } else if !require("curl") {
         println!("curl missing: the comparison with curl is skipped (bash interop/setup.sh)");
     } else {
@@ -528,13 +618,15 @@ fn main() {
             if !require_ftp_server(kind) {
                 continue;
             }
-            if only != "many" {
+            if wants("curl") {
                 against_curl(kind, work.path());
             }
-            many_files(kind, work.path());
+            if wants("many") {
+                many_files(kind, work.path());
+            }
         }
     }
-    if only.is_empty() || only == "raw" {
+    if wants("raw") {
         // On tmpfs when there is one: the comparison is of protocol stacks, and this machine's
         // disk writes at a fraction of loopback TLS speed.
         let shm = Path::new("/dev/shm");
