@@ -166,7 +166,10 @@ fn ftps_names_an_unknown_cipher_suite_and_connects_nowhere() {
         !ok && err.contains("unknown cipher suite TLS13_AES_512_OCB"),
         "{err}"
     );
-    assert!(err.contains("TLS13_AES_256_GCM_SHA384"), "offers listed: {err}");
+    assert!(
+        err.contains("TLS13_AES_256_GCM_SHA384"),
+        "offers listed: {err}"
+    );
     let accepted = listener.accept();
     assert!(
         accepted.is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),

@@ -235,6 +235,12 @@ mod tests {
         VirtualPath::root().resolve(p).unwrap()
     }
 
+    /// The names `fs` lists at its root.
+    fn root_listing(fs: &FsStorage) -> Vec<String> {
+        let listing = fs.list(&VirtualPath::root()).unwrap();
+        listing.entries.into_iter().map(|e| e.name).collect()
+    }
+
     #[test]
     #[cfg(unix)]
     fn symlinks_leading_outside_the_root_are_refused() {
@@ -270,14 +276,7 @@ mod tests {
         assert!(!outside.path().join("new.txt").exists());
         // Links that stay inside work; outside ones are not listed.
         assert_eq!(fs.stat(&path("/inside-link")).unwrap().size, Some(2));
-        let names: Vec<String> = fs
-            .list(&VirtualPath::root())
-            .unwrap()
-            .entries
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
-        assert_eq!(names, ["in", "inside-link"]);
+        assert_eq!(root_listing(&fs), ["in", "inside-link"]);
     }
 
     /// Links made after the root was opened, and a directory swapped for one: what a check
@@ -347,14 +346,7 @@ mod tests {
                 .next()
                 .is_none()
         );
-        let listed: Vec<String> = fs
-            .list(&VirtualPath::root())
-            .unwrap()
-            .entries
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
-        assert_eq!(listed, ["in"]);
+        assert_eq!(root_listing(&fs), ["in"]);
     }
 
     /// A directory swapped for a symlink to outside, over and over, while uploads go through it:
