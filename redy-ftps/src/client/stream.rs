@@ -74,7 +74,7 @@ impl FtpClient {
     }
 
     /// Aborts the running transfer (`ABOR`); it ends with
-    /// [`OpError::Aborted`](super::OpError::Aborted) and the session goes on.
+    /// [`OpError::Aborted`] and the session goes on.
     pub fn abort(&mut self, now: Instant) -> Result<(), Error> {
         self.check()?;
         self.abort_transfer(OpError::Aborted, now)

@@ -31,7 +31,8 @@ pub enum PathError {
     },
 }
 
-/// A normalised path under the user's virtual root; see the [module docs](self).
+/// A normalised path under the user's virtual root: absolute, with no empty, `.` or `..`
+/// component, no NUL or control character, at most [`MAX_PATH`] bytes.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct VirtualPath(String);
 
