@@ -5,7 +5,8 @@
 #
 # 1. installs the third-party peers the interop tests need when missing (interop/setup.sh:
 #    openssl, nginx, curl, ... from Debian packages);
-# 2. checks formatting and clippy (-D warnings) with each crypto provider;
+# 2. checks formatting and clippy (-D warnings) with each crypto provider, and that the API
+#    docs build without a warning;
 # 3. runs the whole workspace's tests with the default provider (aws-lc-rs), then redy-certs
 #    and redy-tls again with ring;
 # 4. builds every cargo-fuzz target and runs each briefly (fuzz/smoke.sh), failing on a crash.
@@ -27,6 +28,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "clippy (ring)"
 cargo clippy --workspace --all-targets --locked --no-default-features --features ring -- -D warnings
+
+step "rustdoc (broken or private links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 step "tests (aws-lc-rs, the default)"
 cargo test --workspace --locked
