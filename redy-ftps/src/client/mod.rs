@@ -42,6 +42,7 @@
 //! ```
 
 mod config;
+mod data;
 mod error;
 mod event;
 mod features;
@@ -63,10 +64,10 @@ pub use features::Features;
 
 use crate::codec::command::Command;
 use crate::codec::reply::{Reply, ReplyParser};
+use data::DataChannel;
 use link::{Link, LinkEvent};
 use ops::Op;
 use setup::Phase;
-use transfer::DataChannel;
 
 /// Most operations queued at once.
 pub const MAX_QUEUED_OPS: usize = 1024;

@@ -1,5 +1,7 @@
-//! Transfers: opening the data connection, the transfer command, the data itself, and the
-//! two conditions that complete it (the final reply and a well-ended data connection).
+//! Transfers: the steps on the control connection that open the data connection (EPSV or
+//! PASV, or PORT/EPRT), REST, the transfer command, the data itself as events, and the two
+//! conditions that complete a transfer (the final reply and a well-ended data connection).
+//! The data connections' own life is in `data.rs`.
 
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 use std::time::Instant;
@@ -90,22 +92,6 @@ impl Transfer {
             bytes: 0,
             lines: LineSplitter::new(),
         }
-    }
-}
-
-/// A data connection: asked for, open, or closing.
-#[derive(Debug)]
-pub(crate) struct DataChannel {
-    pub(super) number: u64,
-    pub(super) link: Option<Link>,
-    end: Option<End>,
-    pub(super) shut: bool,
-    pub(super) deadline: Option<(Instant, &'static str)>,
-}
-
-impl DataChannel {
-    pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.deadline.map(|(t, _)| t)
     }
 }
 
@@ -241,20 +227,6 @@ impl FtpClient {
         t.stage = Stage::Connecting;
     }
 
-    fn open_data(&mut self, number: u64, now: Instant) {
-        let deadline = Some((
-            now + self.config.timeouts.data_connect,
-            "the data connection",
-        ));
-        self.data = Some(DataChannel {
-            number,
-            link: None,
-            end: None,
-            shut: false,
-            deadline,
-        });
-    }
-
     fn send_rest_or_command(&mut self, t: &mut Transfer, now: Instant) -> Result<(), Error> {
         if t.offset > 0 && t.stage != Stage::Rest {
             self.send_command(&Command::Rest(t.offset), "the REST reply", now)?;
@@ -334,173 +306,6 @@ impl FtpClient {
         }
         self.current = Some((id, Op::Transfer(t)));
         self.progress(now)
-    }
-
-    pub(super) fn data_failed(
-        &mut self,
-        n: u64,
-        error: DataError,
-        now: Instant,
-    ) -> Result<(), Error> {
-        if let Some((_, Op::Transfer(t))) = &mut self.current
-            && t.channel == n
-        {
-            t.failure.get_or_insert(error.into());
-        }
-        self.progress(now)
-    }
-
-    /// Bytes received on data connection `n`.
-    pub(super) fn receive_data(
-        &mut self,
-        n: u64,
-        data: &[u8],
-        now: Instant,
-    ) -> Result<usize, Error> {
-        let idle = self.config.timeouts.data_idle;
-        let Some(d) = self.data.as_mut().filter(|d| d.number == n) else {
-            if let Some(link) = self
-                .retiring
-                .iter_mut()
-                .find(|d| d.number == n)
-                .and_then(|d| d.link.as_mut())
-            {
-                // Session tickets, close_notify: taken; plaintext: dropped.
-                let _ = link.receive(data);
-                let len = link.plaintext().map(<[u8]>::len).unwrap_or(0);
-                link.consume(len);
-            }
-            self.settle_retiring(n);
-            return Ok(data.len());
-        };
-        let Some(link) = d.link.as_mut() else {
-            return Ok(data.len());
-        };
-        let taken = match link.receive(data) {
-            Ok(taken) => taken,
-            Err(e) => {
-                self.data_tls_error(n, e);
-                data.len()
-            }
-        };
-        if let Some(d) = self
-            .data
-            .as_mut()
-            .filter(|d| d.link.as_ref().is_some_and(Link::is_established))
-        {
-            d.deadline = Some((now + idle, "data on the data connection"));
-        }
-        self.progress(now)?;
-        Ok(taken)
-    }
-
-    pub(super) fn data_eof(&mut self, n: u64, now: Instant) -> Result<(), Error> {
-        if let Some(link) = self
-            .data
-            .as_mut()
-            .filter(|d| d.number == n)
-            .and_then(|d| d.link.as_mut())
-        {
-            if let Err(e) = link.receive_eof() {
-                self.data_tls_error(n, e);
-            }
-        } else {
-            if let Some(d) = self.retiring.iter_mut().find(|d| d.number == n) {
-                d.end.get_or_insert(End::Truncated);
-            }
-            self.settle_retiring(n);
-        }
-        self.progress(now)
-    }
-
-    /// Closes retiring data connection `n` once it has nothing more to do: our close_notify
-    /// sent and, after an upload, the server's end of the stream seen (it may still send the
-    /// session tickets the next data connection resumes with; proftpd does, with its
-    /// close_notify).
-    fn settle_retiring(&mut self, n: u64) {
-        let Some(pos) = self.retiring.iter().position(|d| d.number == n) else {
-            return;
-        };
-        let d = &mut self.retiring[pos];
-        if let Some(link) = d.link.as_mut() {
-            while let Some(event) = link.poll_event() {
-                if let LinkEvent::Ended(end) = event {
-                    d.end.get_or_insert(end);
-                }
-            }
-        }
-        let flushed = d.link.as_ref().is_none_or(Link::is_flushed);
-        if flushed && (d.end.is_some() || !d.shut) {
-            self.retiring.remove(pos);
-            self.push_action(Action::Close {
-                channel: Channel::Data(n),
-            });
-        }
-    }
-
-    fn data_tls_error(&mut self, n: u64, e: redy_tls::Error) {
-        let error = match e {
-            redy_tls::Error::HandshakeEof => DataError::ReuseRequired(
-                "the server closed the data connection during the TLS handshake, as servers that \
-                 require session reuse do with data connections that do not resume"
-                    .into(),
-            ),
-            e => DataError::Tls(e),
-        };
-        if let Some((_, Op::Transfer(t))) = &mut self.current
-            && t.channel == n
-        {
-            t.failure.get_or_insert(error.into());
-        }
-    }
-
-    pub(super) fn data_advanced(
-        &mut self,
-        n: u64,
-        written: usize,
-        now: Instant,
-    ) -> Result<(), Error> {
-        let idle = self.config.timeouts.data_idle;
-        self.settle_retiring(n);
-        if let Some(d) = self.data.as_mut().filter(|d| d.number == n) {
-            if written > 0 && d.link.as_ref().is_some_and(Link::is_established) {
-                d.deadline = Some((now + idle, "data on the data connection"));
-            }
-            let upload_finished =
-                matches!(&self.current, Some((_, Op::Transfer(t))) if t.upload_finished);
-            if upload_finished && !d.shut && d.link.as_ref().is_some_and(Link::is_flushed) {
-                d.shut = true;
-                self.actions.push_back(Action::Shutdown {
-                    channel: Channel::Data(n),
-                });
-            }
-        }
-        self.progress(now)
-    }
-
-    pub(super) fn data_link(&mut self, n: u64) -> Option<&mut Link> {
-        match self.data.as_mut().filter(|d| d.number == n) {
-            Some(d) => d.link.as_mut(),
-            None => self
-                .retiring
-                .iter_mut()
-                .find(|d| d.number == n)?
-                .link
-                .as_mut(),
-        }
-    }
-
-    pub(super) fn data_timeout(&mut self, now: Instant) -> Result<(), Error> {
-        let Some(d) = self.data.as_mut() else {
-            return Ok(());
-        };
-        match d.deadline {
-            Some((deadline, what)) if now >= deadline => {
-                d.deadline = None;
-                self.abort_transfer(DataError::Timeout(what).into(), now)
-            }
-            _ => Ok(()),
-        }
     }
 
     /// Moves the running transfer on after anything happened: data connection events,
@@ -693,32 +498,6 @@ impl FtpClient {
         }
     }
 
-    /// Ends the current data connection well: close_notify, then `Close` once it is sent.
-    pub(super) fn retire_data(&mut self) {
-        let Some(mut d) = self.data.take() else {
-            return;
-        };
-        d.deadline = None;
-        match d.link.as_mut() {
-            Some(link) => {
-                link.close();
-                let n = d.number;
-                self.retiring.push(d);
-                // Keep at most a few; the oldest is just closed.
-                while self.retiring.len() > 4 {
-                    let old = self.retiring.remove(0);
-                    self.actions.push_back(Action::Close {
-                        channel: Channel::Data(old.number),
-                    });
-                }
-                self.settle_retiring(n);
-            }
-            None => self.actions.push_back(Action::Close {
-                channel: Channel::Data(d.number),
-            }),
-        }
-    }
-
     /// True when the running transfer waits for its ABOR reply itself.
     pub(super) fn awaits_abor_reply(&self) -> bool {
         matches!(&self.current, Some((_, Op::Transfer(t))) if t.abor_pending)
@@ -728,15 +507,6 @@ impl FtpClient {
     fn take_transfer(&mut self) -> Option<(u64, Op)> {
         self.current
             .take_if(|(_, op)| matches!(op, Op::Transfer(_)))
-    }
-
-    /// Drops the current data connection at once (after a failure).
-    fn drop_data(&mut self) {
-        if let Some(d) = self.data.take() {
-            self.push_action(Action::Close {
-                channel: Channel::Data(d.number),
-            });
-        }
     }
 }
 
