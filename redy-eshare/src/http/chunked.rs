@@ -1,8 +1,12 @@
 //! `Transfer-Encoding: chunked`: a push decoder that accepts input split anywhere and never
 //! buffers more than the caller's output room, and a small encoder.
 
+use redy_tls::SEND_BUFFER_LIMIT;
+
 use super::error::ChunkedError;
 use super::limits::{Limits, MAX_CHUNK_SIZE_DIGITS};
+use super::link::Link;
+use super::server::BODY_SLICE;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -194,6 +198,19 @@ pub fn encode_chunk(data: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
+}
+
+/// Sends up to [`BODY_SLICE`] bytes of `data` on `link` as one chunk; returns how many it took,
+/// 0 while the link's send buffer is full.
+pub(super) fn send_chunk(link: &mut Link, data: &[u8]) -> Result<usize, redy_tls::Error> {
+    if link.transmit().len() >= SEND_BUFFER_LIMIT {
+        return Ok(0);
+    }
+    let n = data.len().min(BODY_SLICE);
+    let mut chunk = Vec::with_capacity(n + 12);
+    encode_chunk(&data[..n], &mut chunk);
+    link.send_all(&chunk)?;
+    Ok(n)
 }
 
 /// The last chunk with an empty trailer section.

@@ -6,9 +6,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use redy_tls::SEND_BUFFER_LIMIT;
-
-use super::chunked::{ChunkedDecoder, LAST_CHUNK, encode_chunk};
+use super::chunked::{ChunkedDecoder, LAST_CHUNK, send_chunk};
 use super::error::{HeadError, HttpError};
 use super::head::{self, BodyKind, Headers, RequestHead, ResponseHead};
 use super::limits::Limits;
@@ -173,16 +171,7 @@ impl Client {
                 };
                 Ok(n)
             }
-            Out::Chunked => {
-                if self.link.transmit().len() >= SEND_BUFFER_LIMIT {
-                    return Ok(0);
-                }
-                let n = data.len().min(BODY_SLICE);
-                let mut chunk = Vec::with_capacity(n + 12);
-                encode_chunk(&data[..n], &mut chunk);
-                self.link.send_all(&chunk)?;
-                Ok(n)
-            }
+            Out::Chunked => Ok(send_chunk(&mut self.link, data)?),
         }
     }
 
