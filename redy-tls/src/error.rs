@@ -40,6 +40,10 @@ pub enum Error {
     /// Plaintext was offered after [`crate::TlsSession::close`].
     #[error("cannot send after close_notify was queued")]
     SendAfterClose,
+    /// [`crate::TlsSession::send_all`] found [`crate::SEND_BUFFER_LIMIT`] bytes still unsent:
+    /// the caller stopped writing [`crate::TlsSession::transmit`] out.
+    #[error("send buffer full: {0} bytes wait to be written out")]
+    SendBufferFull(usize),
     /// A server name that is neither a DNS name nor an IP address.
     #[error("invalid server name {0:?}: neither a DNS name nor an IP address")]
     InvalidServerName(String),

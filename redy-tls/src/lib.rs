@@ -16,7 +16,8 @@
 //! [`redy_certs::TrustPolicy`] and an [`redy_certs::Identity`]; each configuration is a
 //! resumption scope (see [`ClientConfig::new_scope`]). Sessions started by STARTTLS or
 //! `AUTH TLS` come from [`TlsSession::client_upgrade`] / [`TlsSession::server_upgrade`], which
-//! refuse bytes that arrived before the handshake.
+//! refuse bytes that arrived before the handshake. [`PlainStream`] has the same byte-moving
+//! methods for clear text: before such an upgrade, and under insecure opt-ins.
 //!
 //! rustls is an implementation detail: no rustls type appears in this crate's API, so moving to
 //! a later rustls stays inside this crate.
@@ -62,6 +63,7 @@
 
 mod config;
 mod error;
+mod plain;
 mod session;
 mod store;
 mod verify;
@@ -71,6 +73,7 @@ pub use config::{
     SERVER_SCOPE_SESSIONS, ServerConfig, ServerConfigBuilder, TlsVersion,
 };
 pub use error::{CertificateError, Error};
+pub use plain::{PLAIN_RECEIVE_LIMIT, PlainStream};
 pub use session::{Event, HandshakeInfo, SEND_BUFFER_LIMIT, TlsSession};
 
 /// The certificate and trust types every redy protocol takes, re-exported for convenience.

@@ -248,6 +248,23 @@ impl TlsSession {
             .map_err(|e| self.fail(Error::Other(e.to_string())))
     }
 
+    /// Queues all of `data`, for bounded messages sent one at a time (commands, heads): fails
+    /// with [`Error::SendBufferFull`], which is sticky like every error, when
+    /// [`SEND_BUFFER_LIMIT`] bytes still wait in [`transmit`](Self::transmit).
+    pub fn send_all(&mut self, data: &[u8]) -> Result<(), Error> {
+        let mut rest = data;
+        while !rest.is_empty() {
+            match self.send(rest)? {
+                0 => {
+                    let unsent = self.out.len() - self.out_pos;
+                    return Err(self.fail(Error::SendBufferFull(unsent)));
+                }
+                n => rest = &rest[n..],
+            }
+        }
+        Ok(())
+    }
+
     /// Queues close_notify after any plaintext already sent; nothing can be sent after it.
     /// During the handshake it waits until the handshake completes and the plaintext sent
     /// meanwhile has left (rustls alone would send it first, before the handshake ends).

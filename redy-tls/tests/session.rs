@@ -238,6 +238,29 @@ fn send_takes_a_bounded_amount_until_transmit_is_drained() {
 }
 
 #[test]
+fn send_all_queues_a_whole_message_and_fails_sticky_when_nothing_is_written_out() {
+    let mut link = established();
+    link.client.send_all(b"QUIT\r\n").unwrap();
+    assert_eq!(link.settle().1, b"QUIT\r\n");
+    // A caller that never writes transmit() out: the buffer fills, then send_all says so.
+    let block = pattern(16 * 1024);
+    let error = loop {
+        match link.client.send_all(&block) {
+            Ok(()) => {
+                let _ = link.client.transmit(); // encrypts, but nothing is written out
+            }
+            Err(e) => break e,
+        }
+    };
+    assert!(
+        matches!(error, Error::SendBufferFull(n) if n >= SEND_BUFFER_LIMIT),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("send buffer full"), "{error}");
+    assert_eq!(link.client.send(b"x"), Err(error), "the error is sticky");
+}
+
+#[test]
 fn partial_writes_of_transmit_lose_nothing() {
     let mut link = established();
     let data = pattern(300_000);

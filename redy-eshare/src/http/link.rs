@@ -1,10 +1,10 @@
 //! One connection's byte layer: TLS, or clear text under an insecure opt-in (and on the
 //! HTTP machine.
 
-use redy_tls::{Event as TlsEvent, HandshakeInfo, SEND_BUFFER_LIMIT, TlsSession};
+use redy_tls::{Event as TlsEvent, HandshakeInfo, PlainStream, TlsSession};
 
 /// Most received plaintext a link holds before [`Link::receive`] takes no more.
-pub const PLAIN_RECEIVE_LIMIT: usize = 64 * 1024;
+pub use redy_tls::PLAIN_RECEIVE_LIMIT;
 
 /// How a connection's incoming stream ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub enum Link {
     /// that a head split over several records is seen whole.
     Tls(TlsSession, Inbox),
     /// Clear text (insecure opt-in).
-    Plain(Plain),
+    Plain(PlainStream),
 }
 
 /// Received plaintext not yet consumed, contiguous, at most [`PLAIN_RECEIVE_LIMIT`] bytes.
@@ -71,22 +71,11 @@ impl Inbox {
     }
 }
 
-/// The clear-text byte layer.
-#[derive(Debug, Default)]
-pub struct Plain {
-    inbox: Inbox,
-    out: Vec<u8>,
-    out_pos: usize,
-    ended: bool,
-    reported_end: bool,
-    closing: bool,
-}
-
 impl Link {
     /// Clear text, **insecure**: for tests and fuzzing only; nothing is encrypted or
     /// authenticated.
     pub fn insecure_plain() -> Self {
-        Self::Plain(Plain::default())
+        Self::Plain(PlainStream::new())
     }
 
     /// A link on a TLS session (client or server).
@@ -98,7 +87,7 @@ impl Link {
     pub fn receive(&mut self, data: &[u8]) -> Result<usize, redy_tls::Error> {
         match self {
             Self::Tls(tls, _) => tls.receive(data),
-            Self::Plain(p) => Ok(p.inbox.push(data)),
+            Self::Plain(p) => Ok(p.receive(data)),
         }
     }
 
@@ -107,7 +96,7 @@ impl Link {
         match self {
             Self::Tls(tls, _) => tls.receive_eof(),
             Self::Plain(p) => {
-                p.ended = true;
+                p.receive_eof();
                 Ok(())
             }
         }
@@ -128,7 +117,7 @@ impl Link {
                 }
                 Ok(inbox.unread())
             }
-            Self::Plain(p) => Ok(p.inbox.unread()),
+            Self::Plain(p) => Ok(p.plaintext()),
         }
     }
 
@@ -136,7 +125,7 @@ impl Link {
     pub fn consume(&mut self, n: usize) {
         match self {
             Self::Tls(_, inbox) => inbox.consume(n),
-            Self::Plain(p) => p.inbox.consume(n),
+            Self::Plain(p) => p.consume(n),
         }
     }
 
@@ -144,46 +133,16 @@ impl Link {
     pub fn send(&mut self, data: &[u8]) -> Result<usize, redy_tls::Error> {
         match self {
             Self::Tls(tls, _) => tls.send(data),
-            Self::Plain(p) => {
-                if p.closing {
-                    return Err(redy_tls::Error::SendAfterClose);
-                }
-                if p.out_pos == p.out.len() {
-                    p.out.clear();
-                    p.out_pos = 0;
-                }
-                let n = data
-                    .len()
-                    .min(SEND_BUFFER_LIMIT.saturating_sub(p.out.len()));
-                p.out.extend_from_slice(&data[..n]);
-                Ok(n)
-            }
+            Self::Plain(p) => p.send(data),
         }
     }
 
-    /// Queues all of `data`, beyond the send limit if need be: for commands, which are
-    /// bounded and sent one at a time.
+    /// Queues all of `data`: for heads and other bounded pieces (see
+    /// [`TlsSession::send_all`]).
     pub fn send_all(&mut self, data: &[u8]) -> Result<(), redy_tls::Error> {
         match self {
-            Self::Tls(tls, _) => {
-                let mut rest = data;
-                while !rest.is_empty() {
-                    match tls.send(rest)? {
-                        // Only with SEND_BUFFER_LIMIT of ciphertext unsent: the caller stopped
-                        // writing the control connection.
-                        0 => return Err(redy_tls::Error::Other("control send buffer full".into())),
-                        n => rest = &rest[n..],
-                    }
-                }
-                Ok(())
-            }
-            Self::Plain(p) => {
-                if p.closing {
-                    return Err(redy_tls::Error::SendAfterClose);
-                }
-                p.out.extend_from_slice(data);
-                Ok(())
-            }
+            Self::Tls(tls, _) => tls.send_all(data),
+            Self::Plain(p) => p.send_all(data),
         }
     }
 
@@ -191,7 +150,7 @@ impl Link {
     pub fn transmit(&mut self) -> &[u8] {
         match self {
             Self::Tls(tls, _) => tls.transmit(),
-            Self::Plain(p) => &p.out[p.out_pos..],
+            Self::Plain(p) => p.transmit(),
         }
     }
 
@@ -199,7 +158,7 @@ impl Link {
     pub fn advance(&mut self, n: usize) {
         match self {
             Self::Tls(tls, _) => tls.advance(n),
-            Self::Plain(p) => p.out_pos = (p.out_pos + n).min(p.out.len()),
+            Self::Plain(p) => p.advance(n),
         }
     }
 
@@ -207,7 +166,7 @@ impl Link {
     pub fn close(&mut self) {
         match self {
             Self::Tls(tls, _) => tls.close(),
-            Self::Plain(p) => p.closing = true,
+            Self::Plain(p) => p.close(),
         }
     }
 
@@ -215,7 +174,7 @@ impl Link {
     pub fn is_flushed(&self) -> bool {
         match self {
             Self::Tls(tls, _) => tls.is_flushed(),
-            Self::Plain(p) => p.out_pos == p.out.len(),
+            Self::Plain(p) => p.is_flushed(),
         }
     }
 
@@ -245,11 +204,7 @@ impl Link {
                 TlsEvent::Truncated => Some(LinkEvent::Ended(End::Truncated)),
                 _ => None,
             },
-            Self::Plain(p) if p.ended && !p.reported_end && p.inbox.unread().is_empty() => {
-                p.reported_end = true;
-                Some(LinkEvent::Ended(End::Clean))
-            }
-            Self::Plain(_) => None,
+            Self::Plain(p) => p.poll_end().then_some(LinkEvent::Ended(End::Clean)),
         }
     }
 }

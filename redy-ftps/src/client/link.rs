@@ -1,10 +1,7 @@
 //! One connection's byte layer: TLS, or clear text under an insecure opt-in (and on the
 //! control connection before `AUTH TLS`). Both look the same to the rest of the client.
 
-use redy_tls::{Event as TlsEvent, HandshakeInfo, SEND_BUFFER_LIMIT, TlsSession};
-
-/// Most received clear text held before [`Link::receive`] takes no more.
-pub(crate) const PLAIN_RECEIVE_LIMIT: usize = 64 * 1024;
+use redy_tls::{Event as TlsEvent, HandshakeInfo, PlainStream, TlsSession};
 
 /// A TLS record header: type, version, length.
 const RECORD_HEADER: usize = 5;
@@ -31,7 +28,7 @@ pub(crate) enum LinkEvent {
 #[allow(clippy::large_enum_variant)] // almost every link is TLS: boxing it would only add a hop
 pub(crate) enum Link {
     Tls(TlsSession),
-    Plain(Plain),
+    Plain(PlainStream),
     /// After `CCC`: TLS ends (our close_notify, then the server's), clear text follows.
     Unwinding(Box<Unwinding>),
 }
@@ -44,23 +41,12 @@ pub(crate) struct Unwinding {
     /// Received bytes not yet fed to TLS: at most one record and its successor's start.
     records: Vec<u8>,
     peer_closed: bool,
-    plain: Plain,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Plain {
-    inbox: Vec<u8>,
-    in_pos: usize,
-    out: Vec<u8>,
-    out_pos: usize,
-    ended: bool,
-    reported_end: bool,
-    closing: bool,
+    plain: PlainStream,
 }
 
 impl Link {
     pub(crate) fn plain() -> Self {
-        Self::Plain(Plain::default())
+        Self::Plain(PlainStream::new())
     }
 
     /// Leaves TLS after the server accepted `CCC`: queues our close_notify; clear text follows
@@ -75,7 +61,7 @@ impl Link {
                 tls,
                 records: Vec::new(),
                 peer_closed: false,
-                plain: Plain::default(),
+                plain: PlainStream::new(),
             }));
         }
     }
@@ -101,11 +87,11 @@ impl Link {
         match self {
             Self::Tls(tls) => tls.receive_eof(),
             Self::Plain(p) => {
-                p.ended = true;
+                p.receive_eof();
                 Ok(())
             }
             Self::Unwinding(u) => {
-                u.plain.ended = true;
+                u.plain.receive_eof();
                 match u.peer_closed {
                     true => Ok(()),
                     false => u.tls.receive_eof(),
@@ -117,10 +103,10 @@ impl Link {
     pub(crate) fn plaintext(&mut self) -> Result<&[u8], redy_tls::Error> {
         match self {
             Self::Tls(tls) => tls.plaintext(),
-            Self::Plain(p) => Ok(&p.inbox[p.in_pos..]),
+            Self::Plain(p) => Ok(p.plaintext()),
             Self::Unwinding(u) => match u.tls.plaintext()?.is_empty() {
                 false => u.tls.plaintext(),
-                true => Ok(&u.plain.inbox[u.plain.in_pos..]),
+                true => Ok(u.plain.plaintext()),
             },
         }
     }
@@ -149,18 +135,7 @@ impl Link {
     /// bounded and sent one at a time.
     pub(crate) fn send_all(&mut self, data: &[u8]) -> Result<(), redy_tls::Error> {
         match self {
-            Self::Tls(tls) => {
-                let mut rest = data;
-                while !rest.is_empty() {
-                    match tls.send(rest)? {
-                        // Only with SEND_BUFFER_LIMIT of ciphertext unsent: the caller stopped
-                        // writing the control connection.
-                        0 => return Err(redy_tls::Error::Other("control send buffer full".into())),
-                        n => rest = &rest[n..],
-                    }
-                }
-                Ok(())
-            }
+            Self::Tls(tls) => tls.send_all(data),
             Self::Plain(p) => p.send_all(data),
             Self::Unwinding(u) => u.plain.send_all(data),
         }
@@ -170,10 +145,10 @@ impl Link {
     pub(crate) fn transmit(&mut self) -> &[u8] {
         match self {
             Self::Tls(tls) => tls.transmit(),
-            Self::Plain(p) => &p.out[p.out_pos..],
+            Self::Plain(p) => p.transmit(),
             Self::Unwinding(u) => match u.tls.is_flushed() {
                 false => u.tls.transmit(),
-                true => &u.plain.out[u.plain.out_pos..],
+                true => u.plain.transmit(),
             },
         }
     }
@@ -193,8 +168,8 @@ impl Link {
     pub(crate) fn close(&mut self) {
         match self {
             Self::Tls(tls) => tls.close(),
-            Self::Plain(p) => p.closing = true,
-            Self::Unwinding(u) => u.plain.closing = true,
+            Self::Plain(p) => p.close(),
+            Self::Unwinding(u) => u.plain.close(),
         }
     }
 
@@ -202,8 +177,8 @@ impl Link {
     pub(crate) fn is_flushed(&self) -> bool {
         match self {
             Self::Tls(tls) => tls.is_flushed(),
-            Self::Plain(p) => p.out_pos == p.out.len(),
-            Self::Unwinding(u) => u.tls.is_flushed() && u.plain.out_pos == u.plain.out.len(),
+            Self::Plain(p) => p.is_flushed(),
+            Self::Unwinding(u) => u.tls.is_flushed() && u.plain.is_flushed(),
         }
     }
 
@@ -223,7 +198,7 @@ impl Link {
                 TlsEvent::Truncated => Some(LinkEvent::Ended(End::Truncated)),
                 _ => None,
             },
-            Self::Plain(p) => p.poll_end(),
+            Self::Plain(p) => p.poll_end().then_some(LinkEvent::Ended(End::Clean)),
             Self::Unwinding(u) => {
                 while let Some(event) = u.tls.poll_event() {
                     match event {
@@ -233,7 +208,7 @@ impl Link {
                         _ => {}
                     }
                 }
-                u.plain.poll_end()
+                u.plain.poll_end().then_some(LinkEvent::Ended(End::Clean))
             }
         }
     }
@@ -242,7 +217,7 @@ impl Link {
     pub(crate) fn unread(&self) -> usize {
         match self {
             Self::Tls(_) | Self::Unwinding(_) => 0,
-            Self::Plain(p) => p.inbox.len() - p.in_pos,
+            Self::Plain(p) => p.plaintext().len(),
         }
     }
 }
@@ -283,59 +258,6 @@ impl Unwinding {
             }
         }
         Ok(n)
-    }
-}
-
-impl Plain {
-    fn receive(&mut self, data: &[u8]) -> usize {
-        if self.in_pos == self.inbox.len() {
-            self.inbox.clear();
-            self.in_pos = 0;
-        }
-        let n = data
-            .len()
-            .min(PLAIN_RECEIVE_LIMIT.saturating_sub(self.inbox.len()));
-        self.inbox.extend_from_slice(&data[..n]);
-        n
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.in_pos = (self.in_pos + n).min(self.inbox.len());
-    }
-
-    fn send(&mut self, data: &[u8]) -> Result<usize, redy_tls::Error> {
-        if self.closing {
-            return Err(redy_tls::Error::SendAfterClose);
-        }
-        if self.out_pos == self.out.len() {
-            self.out.clear();
-            self.out_pos = 0;
-        }
-        let n = data
-            .len()
-            .min(SEND_BUFFER_LIMIT.saturating_sub(self.out.len()));
-        self.out.extend_from_slice(&data[..n]);
-        Ok(n)
-    }
-
-    fn send_all(&mut self, data: &[u8]) -> Result<(), redy_tls::Error> {
-        if self.closing {
-            return Err(redy_tls::Error::SendAfterClose);
-        }
-        self.out.extend_from_slice(data);
-        Ok(())
-    }
-
-    fn advance(&mut self, n: usize) {
-        self.out_pos = (self.out_pos + n).min(self.out.len());
-    }
-
-    fn poll_end(&mut self) -> Option<LinkEvent> {
-        if self.ended && !self.reported_end && self.in_pos == self.inbox.len() {
-            self.reported_end = true;
-            return Some(LinkEvent::Ended(End::Clean));
-        }
-        None
     }
 }
 
