@@ -1,5 +1,5 @@
-//! One connection's byte layer: TLS, or clear text under an insecure opt-in (and on the
-//! HTTP machine.
+//! One connection's byte layer under the HTTP machines: TLS, or clear text under an insecure
+//! opt-in.
 
 use redy_tls::{Event as TlsEvent, HandshakeInfo, PlainStream, TlsSession};
 

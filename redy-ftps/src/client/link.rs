@@ -131,8 +131,8 @@ impl Link {
         }
     }
 
-    /// Queues all of `data`, beyond the send limit if need be: for commands, which are
-    /// bounded and sent one at a time.
+    /// Queues all of `data`: for commands, which are bounded and sent one at a time (see
+    /// [`TlsSession::send_all`]).
     pub(crate) fn send_all(&mut self, data: &[u8]) -> Result<(), redy_tls::Error> {
         match self {
             Self::Tls(tls) => tls.send_all(data),
